@@ -1,0 +1,102 @@
+"""Opening the database: the engine, its connection settings, and the schema migrations."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+logger = logging.getLogger(__name__)
+
+ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened or migrated; the message says which and why."""
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password masked, for logs and messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(ALEMBIC_DIR))
+    return config
+
+
+def _tune_sqlite(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API objects
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise DatabaseError(f"not a database URL: {safe_url(url)}") from error
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(parsed, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _tune_sqlite)
+    return engine
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the database is at (``None`` for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the newest revision (no-op when it is there already)."""
+    if current_revision(engine) == head_revision():
+        return
+    config = _alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    logger.info("database %s migrated to %s", safe_url(str(engine.url)), head_revision())
+
+
+def open_database(url: str) -> Engine:
+    """Connect to ``url`` and migrate it; raise ``DatabaseError`` with a clear reason on failure."""
+    engine = create_db_engine(url)
+    try:
+        upgrade(engine)
+    except OperationalError as error:
+        engine.dispose()
+        raise DatabaseError(
+            f"cannot open database {safe_url(url)}: {error.orig or error}"
+        ) from error
+    return engine
+
+
+def has_schema(engine: Engine) -> bool:
+    """True when the tables exist."""
+    return inspect(engine).has_table("articles")

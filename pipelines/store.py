@@ -1,0 +1,219 @@
+"""Storing articles once per story: cluster assignment, representative text, member deltas."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from pipelines.extract import ExtractedArticle
+from pipelines.fingerprint import Fingerprint, signature_from_bytes, signature_to_bytes
+from pipelines.group import GroupingConfig, GroupingIndex, Match, MatchKind
+from pipelines.models import Article, Cluster
+from pipelines.textdelta import EncodedText, Storage, decode, encode
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """An extracted, fingerprinted article ready to store."""
+
+    url: str
+    article: ExtractedArticle
+    fingerprint: Fingerprint
+    source: str | None = None
+    query: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """What storing one article did."""
+
+    article_id: int
+    cluster_id: int
+    created: bool  # False: the URL was stored already and nothing changed
+    new_cluster: bool = False
+    match_kind: MatchKind | None = None
+    similarity: float | None = None
+
+
+@dataclass(frozen=True)
+class TextTotals:
+    """Text bytes as extracted versus as stored, over the whole database."""
+
+    extracted: int
+    stored: int
+
+    @property
+    def ratio(self) -> float:
+        return self.stored / self.extracted if self.extracted else 0.0
+
+
+def stored_text(article: Article) -> EncodedText:
+    """The stored form of a member's text."""
+    return EncodedText(Storage(article.text_storage), article.text_payload)
+
+
+def article_text(session: Session, article: Article) -> str:
+    """Rebuild a member's full text from its cluster's text and its own stored form."""
+    cluster_text = session.scalar(select(Cluster.text).where(Cluster.id == article.cluster_id))
+    assert cluster_text is not None
+    return decode(cluster_text, stored_text(article))
+
+
+def _earlier(candidate: datetime | None, current: datetime | None) -> bool:
+    """True when ``candidate`` should replace ``current`` as the earliest publication."""
+    if candidate is None:
+        return False
+    return current is None or candidate < current
+
+
+class ArticleStore:
+    """The database plus the grouping index that mirrors every stored signature."""
+
+    def __init__(self, engine: Engine, grouping: GroupingConfig, delta_timeout: float = 1.0):
+        self.engine = engine
+        self.grouping = grouping
+        self.delta_timeout = delta_timeout
+        self.index = GroupingIndex(grouping)
+
+    def load_index(self) -> int:
+        """Index every stored signature (so new articles group against earlier crawls)."""
+        query = select(Article.id, Article.cluster_id, Article.text_sha256, Article.signature)
+        with self.engine.connect() as connection:
+            for article_id, cluster_id, sha, signature in connection.execute(query):
+                if article_id in self.index:
+                    continue
+                minhash = signature_from_bytes(signature, self.grouping.fingerprint)
+                self.index.add(article_id, cluster_id, Fingerprint(sha, minhash))
+        return len(self.index)
+
+    def is_stored(self, url: str) -> bool:
+        """True when an article with this URL is stored."""
+        with self.engine.connect() as connection:
+            found = connection.scalar(select(Article.id).where(Article.url == url))
+        return found is not None
+
+    def text_totals(self) -> TextTotals:
+        """Bytes of text extracted versus bytes kept (cluster texts plus member payloads)."""
+        with self.engine.connect() as connection:
+            extracted = connection.scalar(select(func.coalesce(func.sum(Article.text_bytes), 0)))
+            cluster_text = connection.scalar(
+                select(func.coalesce(func.sum(Article.text_bytes), 0)).where(
+                    Article.text_storage == Storage.REPRESENTATIVE
+                )
+            )
+            payloads = connection.scalar(
+                select(func.coalesce(func.sum(func.length(Article.text_payload)), 0))
+            )
+        return TextTotals(int(extracted or 0), int(cluster_text or 0) + int(payloads or 0))
+
+    def add(self, new: NewArticle) -> StoreResult:
+        """Store one article in the cluster of its closest match, or in a new cluster.
+
+        One transaction per article; the index learns the article only once it is committed.
+        Storing a URL that is stored already changes nothing.
+        """
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                existing = session.execute(
+                    select(Article.id, Article.cluster_id).where(Article.url == new.url)
+                ).first()
+                if existing is not None:
+                    return StoreResult(existing.id, existing.cluster_id, created=False)
+                match = self.index.match(new.fingerprint)
+                if match is None:
+                    article = self._start_cluster(session, new)
+                else:
+                    article = self._join_cluster(session, new, match)
+        except IntegrityError:
+            with self.engine.connect() as connection:
+                row = connection.execute(
+                    select(Article.id, Article.cluster_id).where(Article.url == new.url)
+                ).first()
+            if row is None:
+                raise
+            logger.info("%s was stored concurrently; keeping the stored copy", new.url)
+            return StoreResult(row.id, row.cluster_id, created=False)
+        self.index.add(article.id, article.cluster_id, new.fingerprint)
+        return StoreResult(
+            article.id,
+            article.cluster_id,
+            created=True,
+            new_cluster=match is None,
+            match_kind=MatchKind(article.match_kind),
+            similarity=article.similarity,
+        )
+
+    def _new_row(self, new: NewArticle, cluster: Cluster) -> Article:
+        meta = new.article
+        return Article(
+            url=new.url,
+            canonical_url=meta.canonical_url,
+            outlet=meta.outlet,
+            source=new.source,
+            query=new.query,
+            title=meta.title,
+            author=meta.author,
+            published=meta.published,
+            language=meta.language,
+            cluster=cluster,
+            text_sha256=new.fingerprint.text_sha256,
+            text_bytes=len(meta.text.encode("utf-8")),
+            signature=signature_to_bytes(new.fingerprint.minhash),
+        )
+
+    def _start_cluster(self, session: Session, new: NewArticle) -> Article:
+        cluster = Cluster(text=new.article.text)
+        article = self._new_row(new, cluster)
+        article.match_kind = MatchKind.ORIGINAL
+        article.similarity = 1.0
+        article.text_storage = Storage.REPRESENTATIVE
+        session.add_all([cluster, article])
+        session.flush()
+        cluster.representative = article
+        return article
+
+    def _join_cluster(self, session: Session, new: NewArticle, match: Match) -> Article:
+        cluster = session.get_one(Cluster, match.cluster_id, with_for_update=True)
+        members = list(cluster.members)  # loaded before the new row joins them
+        representative = cluster.representative
+        assert representative is not None
+        article = self._new_row(new, cluster)
+        article.matched_id = match.article_id
+        article.match_kind = match.kind
+        if _earlier(new.article.published, representative.published):
+            self._make_representative(cluster, members, article, new)
+        else:
+            encoded = encode(cluster.text, new.article.text, self.delta_timeout)
+            article.text_storage, article.text_payload = encoded.storage, encoded.payload
+            article.similarity = self.index.similarity(new.fingerprint, representative.id)
+        session.add(article)
+        session.flush()
+        return article
+
+    def _make_representative(
+        self, cluster: Cluster, members: list[Article], article: Article, new: NewArticle
+    ) -> None:
+        """Make ``article`` the cluster's representative and re-encode every member against it."""
+        texts = {m.id: decode(cluster.text, stored_text(m)) for m in members}
+        cluster.text = new.article.text
+        cluster.representative = article
+        article.text_storage, article.text_payload = Storage.REPRESENTATIVE, None
+        article.similarity = 1.0
+        for member in members:
+            encoded = encode(cluster.text, texts[member.id], self.delta_timeout)
+            member.text_storage, member.text_payload = encoded.storage, encoded.payload
+            member.similarity = self.index.similarity(new.fingerprint, member.id)
+            if member.match_kind == MatchKind.ORIGINAL:
+                member.match_kind = (
+                    MatchKind.EXACT
+                    if member.text_sha256 == article.text_sha256
+                    else MatchKind.NEAR_DUPLICATE
+                )
+        article.match_kind = MatchKind.ORIGINAL
