@@ -1,3 +1,3 @@
-"""newscrawl: crawl one event's news coverage, extract it, group rewrites and store each story once."""
+"""newscrawl: crawl one event's coverage, group rewrites and translations, store each story once."""
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""HTML → main text and metadata, with trafilatura; pages without an article are refused with a reason."""
+"""HTML → main text and metadata (trafilatura); a page without an article is refused, with why."""
 
 from __future__ import annotations
 

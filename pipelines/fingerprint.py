@@ -45,7 +45,7 @@ def word_shingles(text: str, size: int) -> set[bytes]:
 
 
 def text_sha256(text: str) -> str:
-    """Hex SHA-256 of the normalised text: equal for copies that differ only in case or punctuation."""
+    """SHA-256 of the normalised text: equal for copies differing only in case or punctuation."""
     return hashlib.sha256(normalize(text).encode()).hexdigest()
 
 

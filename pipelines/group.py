@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from datasketch import LeanMinHash, MinHashLSH
@@ -22,7 +22,7 @@ class MatchKind(StrEnum):
 class GroupingConfig:
     """Signature settings plus the two similarity thresholds."""
 
-    fingerprint: FingerprintConfig = FingerprintConfig()
+    fingerprint: FingerprintConfig = field(default_factory=FingerprintConfig)
     lsh_threshold: float = 0.3  # LSH band layout: candidates are found above about this Jaccard
     match_threshold: float = 0.3  # estimated Jaccard a candidate needs to count as the same story
 
@@ -48,9 +48,7 @@ class GroupingIndex:
 
     def __init__(self, config: GroupingConfig) -> None:
         self.config = config
-        self._lsh = MinHashLSH(
-            threshold=config.lsh_threshold, num_perm=config.fingerprint.num_perm
-        )
+        self._lsh = MinHashLSH(threshold=config.lsh_threshold, num_perm=config.fingerprint.num_perm)
         self._signatures: dict[int, LeanMinHash] = {}
         self._clusters: dict[int, int] = {}
         self._by_text: dict[str, int] = {}
