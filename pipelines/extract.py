@@ -76,13 +76,16 @@ def parse_date(value: str | None) -> datetime | None:
 
 
 def choose_published(page: datetime | None, lead: datetime | None) -> datetime | None:
-    """The page's own date, unless it is only a day and discovery gave a time on that same day."""
+    """The page's own date, unless it is only a day and discovery gave a time on that same day.
+
+    The result is time-zone aware; a page time without a zone is taken as UTC.
+    """
     if page is None:
         return lead
     day_only = page.tzinfo is None and page.time() == time(0)
     if lead is not None and day_only and lead.date() == page.date():
         return lead
-    return page
+    return page if page.tzinfo else page.replace(tzinfo=UTC)
 
 
 def detect_language(text: str) -> str | None:
@@ -93,7 +96,7 @@ def detect_language(text: str) -> str | None:
 
 def extract_article(
     html: str,
-    url: str,
+    url: str | None,
     config: ExtractConfig,
     lead_published: datetime | None = None,
 ) -> ExtractedArticle:
@@ -120,6 +123,6 @@ def extract_article(
         author=document.author or None,
         published=choose_published(parse_date(document.date), lead_published),
         language=detect_language(text),
-        outlet=document.sitename or document.hostname or urlsplit(url).hostname,
+        outlet=document.sitename or document.hostname or (urlsplit(url).hostname if url else None),
         canonical_url=document.url or None,
     )

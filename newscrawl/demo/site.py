@@ -616,7 +616,7 @@ class _Server(ThreadingHTTPServer):
     site: DemoSite
     base_url: str
 
-    def handle_error(self, request: object, client_address: object) -> None:  # noqa: ARG002
+    def handle_error(self, request: object, client_address: object) -> None:
         """Drop errors silently: a demo server must not write to stderr."""
 
 
@@ -626,18 +626,18 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "NewscrawlDemo/1.0"
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         """Send the page with its body."""
         self._respond(with_body=True)
 
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+    def do_HEAD(self) -> None:
         """Send the page's headers only."""
         self._respond(with_body=False)
 
     def _respond(self, with_body: bool) -> None:
         try:
             page = self.server.site.render(self.path, self.server.base_url)
-        except Exception as error:  # noqa: BLE001 - answer 500 rather than drop the connection
+        except Exception as error:
             page = text_page(500, f"Internal error: {type(error).__name__}")
         self.send_response(page.status)
         self.send_header("Content-Type", page.content_type)
@@ -648,7 +648,7 @@ class _Handler(BaseHTTPRequestHandler):
         if with_body:
             self.wfile.write(page.body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - signature of the base
+    def log_message(self, format: str, *args: object) -> None:
         """Log nothing."""
 
 

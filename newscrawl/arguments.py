@@ -1,0 +1,50 @@
+"""Parsing and checking the topic spider's arguments, with errors that say what to type."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class ArgumentError(ValueError):
+    """A spider or command argument with a wrong value."""
+
+
+def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:
+    """``since=``: an ISO date or time (``2025-04-01``, ``2025-04-01T08:00+03:00``) or an age
+    (``90m``, ``24h``, ``7d``, ``2w``); times without a zone are UTC."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    relative = _RELATIVE.match(text.lower())
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2)
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[unit]: amount})
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ArgumentError(
+            f"since={value!r} is neither an ISO date (2025-04-01) nor an age (24h, 7d)"
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_positive_int(name: str, value: str | int | None, default: int) -> int:
+    """A whole number above zero, or ``default`` when not given."""
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{name}={value!r} is not a whole number") from None
+    if number < 1:
+        raise ArgumentError(f"{name}={value!r} must be at least 1")
+    return number
+
+
+def parse_names(value: str | None) -> list[str]:
+    """A comma-separated list (``sources=gdelt,google-news``)."""
+    return [part.strip() for part in (value or "").split(",") if part.strip()]

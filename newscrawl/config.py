@@ -1,0 +1,35 @@
+"""Pipeline configuration objects built from Scrapy settings (the one place tunables live)."""
+
+from __future__ import annotations
+
+from scrapy.settings import BaseSettings, Settings
+
+from pipelines.extract import ExtractConfig
+from pipelines.fingerprint import FingerprintConfig
+from pipelines.group import GroupingConfig
+
+
+def project_settings() -> Settings:
+    """newscrawl's settings, for code that runs outside ``scrapy crawl``."""
+    settings = Settings()
+    settings.setmodule("newscrawl.settings", priority="project")
+    return settings
+
+
+def extract_config(settings: BaseSettings) -> ExtractConfig:
+    return ExtractConfig(
+        min_text_chars=settings.getint("EXTRACT_MIN_TEXT_CHARS"),
+        max_html_chars=settings.getint("EXTRACT_MAX_HTML_CHARS"),
+    )
+
+
+def grouping_config(settings: BaseSettings) -> GroupingConfig:
+    return GroupingConfig(
+        fingerprint=FingerprintConfig(
+            shingle_size=settings.getint("GROUPING_SHINGLE_SIZE"),
+            num_perm=settings.getint("GROUPING_NUM_PERM"),
+            seed=settings.getint("GROUPING_SEED"),
+        ),
+        lsh_threshold=settings.getfloat("GROUPING_LSH_THRESHOLD"),
+        match_threshold=settings.getfloat("GROUPING_MATCH_THRESHOLD"),
+    )

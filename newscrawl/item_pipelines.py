@@ -1,0 +1,123 @@
+"""Scrapy item pipelines: thin adapters over the plain functions of ``pipelines``."""
+
+from __future__ import annotations
+
+import logging
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from newscrawl.config import extract_config, grouping_config
+from newscrawl.items import ArticleItem, PageItem
+from pipelines.database import open_database, safe_url
+from pipelines.extract import NoArticle, extract_article
+from pipelines.fingerprint import fingerprint
+from pipelines.store import ArticleStore, NewArticle, TextTotals
+
+logger = logging.getLogger(__name__)
+
+
+class _Stage:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.settings = crawler.settings
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> _Stage:
+        return cls(crawler)
+
+    def _count(self, key: str, amount: int = 1) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(f"newscrawl/{key}", amount)
+
+
+class ExtractPipeline(_Stage):
+    """Fetched page → main text and metadata; pages without an article are dropped and counted."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.config = extract_config(self.settings)
+
+    def process_item(self, item: PageItem) -> ArticleItem:
+        try:
+            article = extract_article(item.html, item.url, self.config, item.lead.published)
+        except NoArticle as error:
+            self._count(f"skipped/{error.reason}")
+            raise DropItem(f"no article at {item.url}: {error.detail}") from None
+        self._count("articles/extracted")
+        return ArticleItem(url=item.url, lead=item.lead, query=item.query, article=article)
+
+
+class FingerprintPipeline(_Stage):
+    """Extracted article → MinHash fingerprint."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.config = grouping_config(self.settings).fingerprint
+
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        item.fingerprint = fingerprint(item.article.text, self.config)
+        return item
+
+
+class GroupAndStorePipeline(_Stage):
+    """Fingerprinted article → its cluster, stored once; reports the storage ratio at the end."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.url = self.settings.get("DATABASE_URL")
+        self.store: ArticleStore | None = None
+        self.totals_before = TextTotals(0, 0)
+
+    def open_spider(self) -> None:
+        engine = open_database(self.url)
+        self.store = ArticleStore(
+            engine, grouping_config(self.settings), self.settings.getfloat("DELTA_TIMEOUT")
+        )
+        indexed = self.store.load_index()
+        self.totals_before = self.store.text_totals()
+        logger.info("database %s: %d stored articles indexed", safe_url(self.url), indexed)
+
+    def process_item(self, item: ArticleItem) -> ArticleItem:
+        assert self.store is not None and item.fingerprint is not None
+        result = self.store.add(
+            NewArticle(
+                url=item.url,
+                article=item.article,
+                fingerprint=item.fingerprint,
+                source=item.lead.source,
+                query=item.query,
+            )
+        )
+        if not result.created:
+            self._count("stored/unchanged")
+            return item
+        self._count("stored/new")
+        if result.new_cluster:
+            self._count("clusters/new")
+        else:
+            self._count(f"grouped/{result.match_kind}")
+        return item
+
+    def close_spider(self) -> None:
+        if self.store is None:
+            return
+        after = self.store.text_totals()
+        extracted = after.extracted - self.totals_before.extracted
+        stored = after.stored - self.totals_before.stored
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.set_value("newscrawl/text_bytes/extracted", extracted)
+        stats.set_value("newscrawl/text_bytes/stored", stored)
+        stats.set_value(
+            "newscrawl/storage_ratio/crawl", round(stored / extracted, 4) if extracted else None
+        )
+        stats.set_value("newscrawl/storage_ratio/database", round(after.ratio, 4))
+        logger.info(
+            "text bytes: this crawl extracted %d and stored %d (ratio %s); database ratio %.3f",
+            extracted,
+            stored,
+            f"{stored / extracted:.3f}" if extracted else "n/a",
+            after.ratio,
+        )
+        self.store.engine.dispose()

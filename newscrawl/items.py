@@ -1,0 +1,30 @@
+"""The items that pass through the item pipelines: a fetched page, then an extracted article."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from newscrawl.sources import Lead
+from pipelines.extract import ExtractedArticle
+from pipelines.fingerprint import Fingerprint
+
+
+@dataclass
+class PageItem:
+    """An article page as fetched, with the lead that pointed to it."""
+
+    url: str
+    html: str = field(repr=False)
+    lead: Lead = field(repr=False)
+    query: str
+
+
+@dataclass
+class ArticleItem:
+    """An extracted article; the fingerprint is added by the fingerprint pipeline."""
+
+    url: str
+    lead: Lead
+    query: str
+    article: ExtractedArticle
+    fingerprint: Fingerprint | None = None

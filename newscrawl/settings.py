@@ -1,0 +1,59 @@
+"""Every tunable of newscrawl in one place: Scrapy's own settings, then the pipeline's.
+
+Override any of them per run (``scrapy crawl topic -s NAME=VALUE``) or, for the database,
+with the ``DATABASE_URL`` environment variable.
+"""
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+BOT_NAME = "newscrawl"
+SPIDER_MODULES = ["newscrawl.spiders"]
+NEWSPIDER_MODULE = "newscrawl.spiders"
+
+# --- fetching: polite by default -------------------------------------------------------------
+USER_AGENT = "Mozilla/5.0 (compatible; newscrawl/0.1; news research crawler)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 10 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+RETRY_TIMES = 2
+HTTPCACHE_ENABLED = False
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+LOG_LEVEL = "INFO"
+
+ITEM_PIPELINES = {
+    "newscrawl.item_pipelines.ExtractPipeline": 100,
+    "newscrawl.item_pipelines.FingerprintPipeline": 200,
+    "newscrawl.item_pipelines.GroupAndStorePipeline": 300,
+}
+
+# --- discovery ---------------------------------------------------------------------------------
+SOURCES_FILE = str(PROJECT_ROOT / "seeds" / "sources.toml")
+TOPIC_MAX_PAGES = 1000  # article pages one crawl fetches at most (spider argument max_pages)
+
+# --- extraction --------------------------------------------------------------------------------
+EXTRACT_MIN_TEXT_CHARS = 250  # shorter main texts are not articles
+EXTRACT_MAX_HTML_CHARS = 5_000_000  # larger pages are skipped unread
+
+# --- fingerprinting and grouping ---------------------------------------------------------------
+GROUPING_SHINGLE_SIZE = 3  # words per shingle
+GROUPING_NUM_PERM = 128  # MinHash permutations (changing it needs a re-fingerprinted database)
+GROUPING_SEED = 1
+GROUPING_LSH_THRESHOLD = 0.3  # MinHashLSH band layout
+GROUPING_MATCH_THRESHOLD = 0.3  # estimated Jaccard that makes two texts one story
+
+# --- storage -----------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite:///newscrawl.db"
+DELTA_TIMEOUT = 1.0  # seconds the delta encoder may spend on one member text

@@ -1,0 +1,163 @@
+"""``scrapy crawl topic -a query=Kursk``: one event's coverage, from every configured source."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from newscrawl.arguments import parse_names, parse_positive_int, parse_since
+from newscrawl.items import PageItem
+from newscrawl.querymatch import QueryMatcher
+from newscrawl.sources import (
+    InvalidListing,
+    Lead,
+    ListingPage,
+    Source,
+    load_sources,
+    select_sources,
+)
+
+
+class TopicSpider(scrapy.Spider):
+    """Discover articles about ``query`` and fetch each once.
+
+    Arguments: ``query`` (required), ``sources`` (names or types from the sources file,
+    comma-separated; default all), ``since`` (ISO date or age such as ``7d``), ``max_pages``
+    (article pages to fetch at most; default ``TOPIC_MAX_PAGES``).
+    """
+
+    name = "topic"
+
+    def __init__(
+        self,
+        query: str | None = None,
+        sources: str | None = None,
+        since: str | None = None,
+        max_pages: str | int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not query or not query.strip():
+            raise ValueError("the topic spider needs a query: scrapy crawl topic -a query=Kursk")
+        self.query = query.strip()
+        self.matcher = QueryMatcher(self.query)
+        self.since: datetime | None = parse_since(since)
+        self.wanted_sources = parse_names(sources)
+        self.max_pages_arg = max_pages
+        self.sources: list[Source] = []
+        self.max_pages = 0
+        self.pages_requested = 0
+        self.seen_urls: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> TopicSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.max_pages = parse_positive_int(
+            "max_pages", spider.max_pages_arg, settings.getint("TOPIC_MAX_PAGES")
+        )
+        available = load_sources(Path(settings.get("SOURCES_FILE")))
+        spider.sources = select_sources(available, spider.wanted_sources)
+        if not spider.sources:
+            raise ValueError(f"no sources configured in {settings.get('SOURCES_FILE')}")
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.logger.info(
+            "query %r from %d sources, since %s, at most %d pages",
+            self.query,
+            len(self.sources),
+            self.since.isoformat() if self.since else "any time",
+            self.max_pages,
+        )
+        for source in self.sources:
+            for url in source.listing_urls(self.query, self.since):
+                yield self._listing_request(source, url)
+
+    def _listing_request(self, source: Source, url: str) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_listing,
+            errback=self.listing_failed,
+            cb_kwargs={"source": source},
+            meta={"source": source.name},
+        )
+
+    def _count(self, key: str) -> None:
+        self.crawler.stats.inc_value(f"newscrawl/{key}")
+
+    def parse_listing(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
+        """Leads from one listing, filtered by query and date, become article requests."""
+        try:
+            found = list(source.parse(response))
+        except InvalidListing as error:
+            self._count("discovery/invalid_listing")
+            self.logger.warning("skipping listing %s of %s: %s", response.url, source.name, error)
+            return
+        for entry in found:
+            if isinstance(entry, ListingPage):
+                yield self._listing_request(source, entry.url)
+            elif self._wanted(entry, source):
+                request = self._article_request(entry)
+                if request is not None:
+                    yield request
+
+    def _wanted(self, lead: Lead, source: Source) -> bool:
+        self._count("discovery/leads")
+        if not source.searches and not self.matcher.matches(lead.title, lead.summary):
+            self._count("discovery/off_topic")
+            return False
+        if self.since and lead.published and lead.published < self.since:
+            self._count("discovery/too_old")
+            return False
+        return True
+
+    def _article_request(self, lead: Lead) -> scrapy.Request | None:
+        if lead.url in self.seen_urls:
+            return None
+        if self.pages_requested >= self.max_pages:
+            self._count("discovery/over_page_limit")
+            return None
+        self.seen_urls.add(lead.url)
+        self.pages_requested += 1
+        self._count("articles/requested")
+        return scrapy.Request(
+            lead.url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            cb_kwargs={"lead": lead},
+            meta={"source": lead.source},
+        )
+
+    def parse_article(self, response: Response, lead: Lead) -> Iterator[PageItem]:
+        """Hand a fetched article page to the item pipelines (non-text bodies are skipped)."""
+        if not isinstance(response, TextResponse):
+            self._count("skipped/not_text")
+            content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+            self.logger.warning("skipping %s: not a text page (%s)", response.url, content_type)
+            return
+        yield PageItem(url=response.url, html=response.text, lead=lead, query=self.query)
+
+    def listing_failed(self, failure: Failure) -> None:
+        """A source that cannot be reached is logged and counted; the crawl goes on."""
+        self._count("discovery/unreachable")
+        request = failure.request  # type: ignore[attr-defined]
+        self.logger.warning(
+            "source %s unreachable at %s: %s",
+            request.meta.get("source"),
+            request.url,
+            failure.getErrorMessage(),
+        )
+
+    def article_failed(self, failure: Failure) -> None:
+        """An article that cannot be fetched is logged and counted."""
+        self._count("articles/fetch_failed")
+        request = failure.request  # type: ignore[attr-defined]
+        self.logger.warning("cannot fetch %s: %s", request.url, failure.getErrorMessage())
