@@ -106,7 +106,9 @@ def test_kursk_family_has_one_russian_and_three_english_members(plain_site: Demo
 
 
 def test_kursk_family_spells_the_researcher_differently(plain_site: DemoSite) -> None:
-    english = " ".join(a.summary + " " + a.text for a in kursk_family(plain_site) if a.language == "en")
+    english = " ".join(
+        a.summary + " " + a.text for a in kursk_family(plain_site) if a.language == "en"
+    )
     for spelling in ("Kim Chen Un", "Kim Yen Un", "Kim Yeon-un", "Kim Yong Un", "Kim Yeon Un"):
         assert spelling in english
 
@@ -159,8 +161,14 @@ def test_article_page_has_metadata_and_body(running: RunningSite, plain_site: De
     assert "Skip to content" in text
 
 
-def test_windows_1251_page_names_its_charset_only_in_meta(running: RunningSite, plain_site: DemoSite) -> None:
-    article = next(a for a in plain_site.articles if a.outlet == "oblastnoy-kurier" and a.story.startswith("kursk"))
+def test_windows_1251_page_names_its_charset_only_in_meta(
+    running: RunningSite, plain_site: DemoSite
+) -> None:
+    article = next(
+        a
+        for a in plain_site.articles
+        if a.outlet == "oblastnoy-kurier" and a.story.startswith("kursk")
+    )
     page = fetch(running.base_url + article.path)
     assert page.content_type == "text/html"
     assert b'<meta charset="windows-1251">' in page.body
@@ -184,7 +192,9 @@ def test_pages_put_dates_in_different_places(running: RunningSite, plain_site: D
     assert 'rel="canonical"' not in farm
 
 
-def test_related_links_point_to_other_articles_of_the_outlet(running: RunningSite, plain_site: DemoSite) -> None:
+def test_related_links_point_to_other_articles_of_the_outlet(
+    running: RunningSite, plain_site: DemoSite
+) -> None:
     article = next(a for a in plain_site.articles if a.outlet == "northern-ledger")
     text = fetch(running.base_url + article.path).body.decode("utf-8")
     related = re.search(r'<ul class="related-list">(.*?)</ul>', text, re.S)
@@ -207,11 +217,17 @@ def test_head_sends_headers_without_body(running: RunningSite, plain_site: DemoS
 
 
 def test_unknown_paths_are_404(running: RunningSite) -> None:
-    for path in ("/nowhere.html", "/northern-ledger/2025/04/missing.html", "/metro-herald/atom.xml"):
+    for path in (
+        "/nowhere.html",
+        "/northern-ledger/2025/04/missing.html",
+        "/metro-herald/atom.xml",
+    ):
         assert fetch(running.base_url + path).status == 404
 
 
-def test_robots_txt_disallows_private_and_lists_sitemaps(running: RunningSite, plain_site: DemoSite) -> None:
+def test_robots_txt_disallows_private_and_lists_sitemaps(
+    running: RunningSite, plain_site: DemoSite
+) -> None:
     text = fetch(running.base_url + "/robots.txt").body.decode("utf-8")
     assert "User-agent: *" in text
     assert "Disallow: /private/" in text
@@ -223,8 +239,12 @@ def test_robots_txt_disallows_private_and_lists_sitemaps(running: RunningSite, p
 # --- feeds and sitemaps --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("slug", ["northern-ledger", "metro-herald", "oblastnoy-kurier", "daily-pulse-wire"])
-def test_feed_lists_all_articles_of_its_outlet(running: RunningSite, plain_site: DemoSite, slug: str) -> None:
+@pytest.mark.parametrize(
+    "slug", ["northern-ledger", "metro-herald", "oblastnoy-kurier", "daily-pulse-wire"]
+)
+def test_feed_lists_all_articles_of_its_outlet(
+    running: RunningSite, plain_site: DemoSite, slug: str
+) -> None:
     outlet = plain_site.outlets[slug]
     page = fetch(f"{running.base_url}/{slug}/{outlet.feed}.xml")
     assert page.status == 200
@@ -248,7 +268,9 @@ def test_outlets_without_feed_have_none(running: RunningSite, plain_site: DemoSi
             assert fetch(f"{running.base_url}/{slug}/atom.xml").status == 404
 
 
-def test_news_sitemap_has_news_entries_with_dates(running: RunningSite, plain_site: DemoSite) -> None:
+def test_news_sitemap_has_news_entries_with_dates(
+    running: RunningSite, plain_site: DemoSite
+) -> None:
     page = fetch(running.base_url + "/globe-bulletin/news-sitemap.xml")
     assert page.status == 200
     root = ElementTree.fromstring(page.body)
@@ -265,11 +287,17 @@ def test_news_sitemap_has_news_entries_with_dates(running: RunningSite, plain_si
         assert news.findtext(f"{{{NEWS_NS}}}title")
 
 
-def test_sources_cover_feeds_sitemaps_and_search(running: RunningSite, plain_site: DemoSite) -> None:
+def test_sources_cover_feeds_sitemaps_and_search(
+    running: RunningSite, plain_site: DemoSite
+) -> None:
     sources = plain_site.sources(running.base_url)
     types = {s["type"] for s in sources}
     assert types == {"feed", "news_sitemap", "gdelt", "google_news"}
-    assert {"name": "northern-ledger-rss", "type": "feed", "url": running.base_url + "/northern-ledger/rss.xml"} in sources
+    assert {
+        "name": "northern-ledger-rss",
+        "type": "feed",
+        "url": running.base_url + "/northern-ledger/rss.xml",
+    } in sources
     for source in sources:
         if source["type"] in {"feed", "news_sitemap"}:
             assert fetch(source["url"]).status == 200, source
@@ -284,7 +312,9 @@ def gdelt(running: RunningSite, **params: str) -> Fetched:
     return fetch(f"{running.base_url}/gdelt/api/v2/doc/doc?{urlencode(defaults | params)}")
 
 
-def test_gdelt_returns_the_russian_original_and_no_unrelated_story(running: RunningSite, plain_site: DemoSite) -> None:
+def test_gdelt_returns_the_russian_original_and_no_unrelated_story(
+    running: RunningSite, plain_site: DemoSite
+) -> None:
     page = gdelt(running)
     assert page.status == 200
     records = json.loads(page.body)["articles"]
@@ -298,7 +328,16 @@ def test_gdelt_returns_the_russian_original_and_no_unrelated_story(running: Runn
     assert record["language"] == "Russian"
     assert record["domain"] == "127.0.0.1"
     assert re.fullmatch(r"\d{8}T\d{6}Z", record["seendate"])
-    assert set(record) == {"url", "url_mobile", "title", "seendate", "socialimage", "domain", "language", "sourcecountry"}
+    assert set(record) == {
+        "url",
+        "url_mobile",
+        "title",
+        "seendate",
+        "socialimage",
+        "domain",
+        "language",
+        "sourcecountry",
+    }
 
 
 def test_gdelt_filters_by_start_date(running: RunningSite) -> None:
@@ -316,7 +355,9 @@ def test_gdelt_rejects_unknown_mode_and_format(running: RunningSite) -> None:
 
 
 def test_google_news_filters_by_query(running: RunningSite, plain_site: DemoSite) -> None:
-    url = f"{running.base_url}/gnews/rss/search?" + urlencode({"q": "Kursk", "hl": "en-US", "gl": "US", "ceid": "US:en"})
+    url = f"{running.base_url}/gnews/rss/search?" + urlencode(
+        {"q": "Kursk", "hl": "en-US", "gl": "US", "ceid": "US:en"}
+    )
     feed = feedparser.parse(fetch(url).body)
     assert not feed.bozo
     by_path = {a.path: a for a in plain_site.articles}
@@ -361,7 +402,9 @@ def test_close_frees_the_server(plain_site: DemoSite) -> None:
         fetch(running_site.base_url + "/robots.txt")
 
 
-def test_server_writes_nothing_to_stderr(running: RunningSite, capfd: pytest.CaptureFixture[str]) -> None:
+def test_server_writes_nothing_to_stderr(
+    running: RunningSite, capfd: pytest.CaptureFixture[str]
+) -> None:
     fetch(running.base_url + "/robots.txt")
     fetch(running.base_url + "/missing")
     assert capfd.readouterr().err == ""

@@ -31,7 +31,13 @@ DEMO_ROOT: Path = Path(__file__).resolve().parents[2] / "seeds" / "demo"
 
 FEED_KINDS = ("rss", "atom", "none")
 SEARCH_ENGINES = ("gdelt", "gnews")
-LANGUAGE_NAMES = {"en": "English", "ru": "Russian", "uk": "Ukrainian", "de": "German", "fr": "French"}
+LANGUAGE_NAMES = {
+    "en": "English",
+    "ru": "Russian",
+    "uk": "Ukrainian",
+    "de": "German",
+    "fr": "French",
+}
 RU_MONTHS = (
     "января", "февраля", "марта", "апреля", "мая", "июня",
     "июля", "августа", "сентября", "октября", "ноября", "декабря",
@@ -220,7 +226,8 @@ def human_date(moment: datetime, language: str) -> str:
     """A byline date as a reader of ``language`` would see it, in the article's own zone."""
     if language == "ru":
         return f"{moment.day} {RU_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M}"
-    return f"{EN_MONTHS[moment.month - 1]} {moment.day}, {moment.year}, {moment:%H:%M} {_utc_label(moment)}"
+    month = EN_MONTHS[moment.month - 1]
+    return f"{month} {moment.day}, {moment.year}, {moment:%H:%M} {_utc_label(moment)}"
 
 
 def _utc_label(moment: datetime) -> str:
@@ -288,13 +295,16 @@ def rss_item(article: DemoArticle, url: str, extra: str = "", title: str | None 
     )
 
 
-def rss_document(title: str, link: str, description: str, language: str, items: str, encoding: str) -> str:
+def rss_document(
+    title: str, link: str, description: str, language: str, items: str, encoding: str
+) -> str:
     """An RSS 2.0 document around already-rendered items."""
     return (
         xml_declaration(encoding)
         + '<rss version="2.0">\n<channel>\n'
         + f"  <title>{escape(title)}</title>\n  <link>{escape(link)}</link>\n"
-        + f"  <description>{escape(description)}</description>\n  <language>{escape(language)}</language>\n"
+        + f"  <description>{escape(description)}</description>\n"
+        + f"  <language>{escape(language)}</language>\n"
         + items
         + "</channel>\n</rss>\n"
     )
@@ -309,8 +319,8 @@ def atom_document(outlet: Outlet, articles: list[DemoArticle], base_url: str) ->
         xml_declaration(outlet.encoding)
         + f'<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{outlet.language}">\n'
         + f"  <title>{escape(outlet.name)}</title>\n  <id>{escape(home)}</id>\n"
-        + f"  <link rel=\"alternate\" href={quoteattr(home)}/>\n"
-        + f"  <link rel=\"self\" href={quoteattr(home + 'atom.xml')}/>\n"
+        + f'  <link rel="alternate" href={quoteattr(home)}/>\n'
+        + f'  <link rel="self" href={quoteattr(home + "atom.xml")}/>\n'
         + f"  <updated>{updated.isoformat()}</updated>\n"
         + entries
         + "</feed>\n"
@@ -322,7 +332,7 @@ def _atom_entry(article: DemoArticle, base_url: str) -> str:
     return (
         "  <entry>\n"
         f"    <title>{escape(article.title)}</title>\n"
-        f"    <link rel=\"alternate\" href={quoteattr(url)}/>\n"
+        f'    <link rel="alternate" href={quoteattr(url)}/>\n'
         f"    <id>{escape(url)}</id>\n"
         f"    <published>{article.published.isoformat()}</published>\n"
         f"    <updated>{article.published.isoformat()}</updated>\n"
@@ -403,7 +413,9 @@ def not_found(path: str) -> Page:
 class DemoSite:
     """The demo site's content and its routes; :meth:`render` answers one request."""
 
-    def __init__(self, root: Path = DEMO_ROOT, extra_pages: Mapping[str, Page] | None = None) -> None:
+    def __init__(
+        self, root: Path = DEMO_ROOT, extra_pages: Mapping[str, Page] | None = None
+    ) -> None:
         self.root = root
         self.outlets: dict[str, Outlet] = load_outlets(root)
         self.articles: list[DemoArticle] = load_articles(root, self.outlets)
@@ -432,7 +444,9 @@ class DemoSite:
                 url = f"{base}/{slug}/news-sitemap.xml"
                 found.append({"name": f"{slug}-sitemap", "type": "news_sitemap", "url": url})
         found.append({"name": "gdelt", "type": "gdelt", "url": f"{base}/gdelt/api/v2/doc/doc"})
-        found.append({"name": "google-news", "type": "google_news", "url": f"{base}/gnews/rss/search"})
+        found.append(
+            {"name": "google-news", "type": "google_news", "url": f"{base}/gnews/rss/search"}
+        )
         return found
 
     def render(self, path_with_query: str, base_url: str) -> Page:
@@ -479,14 +493,21 @@ class DemoSite:
 
     def _home(self, base: str) -> Page:
         rows = "".join(
-            f'\n<li><a href="{base}/{slug}/">{html.escape(o.name)}</a></li>' for slug, o in self.outlets.items()
+            f'\n<li><a href="{base}/{slug}/">{html.escape(o.name)}</a></li>'
+            for slug, o in self.outlets.items()
         )
         body = f"<h1>Demo news outlets</h1>\n<ul>{rows}\n</ul>"
-        return Page(200, "text/html; charset=utf-8", html_page("Demo news outlets", body).encode("utf-8"))
+        return Page(
+            200, "text/html; charset=utf-8", html_page("Demo news outlets", body).encode("utf-8")
+        )
 
     def _robots(self, base: str) -> Page:
         lines = ["User-agent: *", "Disallow: /private/", ""]
-        lines += [f"Sitemap: {base}/{s}/news-sitemap.xml" for s, o in self.outlets.items() if o.news_sitemap]
+        lines += [
+            f"Sitemap: {base}/{s}/news-sitemap.xml"
+            for s, o in self.outlets.items()
+            if o.news_sitemap
+        ]
         return text_page(200, "\n".join(lines) + "\n")
 
     def _private(self) -> Page:
@@ -533,10 +554,9 @@ class DemoSite:
 
     def _rss(self, outlet: Outlet, base: str) -> Page:
         items = "".join(rss_item(a, base + a.path) for a in self.outlet_articles(outlet.slug))
-        text = rss_document(
-            outlet.name, f"{base}/{outlet.slug}/", f"Latest news from {outlet.name}", outlet.language,
-            items, outlet.encoding,
-        )  # fmt: skip
+        home = f"{base}/{outlet.slug}/"
+        description = f"Latest news from {outlet.name}"
+        text = rss_document(outlet.name, home, description, outlet.language, items, outlet.encoding)
         return Page(200, outlet.content_type("application/rss+xml"), outlet.encode(text))
 
     def _atom(self, outlet: Outlet, base: str) -> Page:
@@ -558,7 +578,9 @@ class DemoSite:
         if matcher is None:
             return text_page(400, "The specified phrase is too short.")
         try:
-            limit = min(int(_param(query, "maxrecords", str(GDELT_DEFAULT_RECORDS))), GDELT_MAX_RECORDS)
+            limit = min(
+                int(_param(query, "maxrecords", str(GDELT_DEFAULT_RECORDS))), GDELT_MAX_RECORDS
+            )
             start = _optional_timestamp(_param(query, "startdatetime", ""))
             end = _optional_timestamp(_param(query, "enddatetime", ""))
         except ValueError:
@@ -586,7 +608,12 @@ class DemoSite:
             if "gnews" in a.search and matcher.matches(a.title, a.text)
         )
         text = rss_document(
-            f'"{raw_query}" - Google News', "https://news.google.com/", "Google News", "en-US", items, "UTF-8"
+            f'"{raw_query}" - Google News',
+            "https://news.google.com/",
+            "Google News",
+            "en-US",
+            items,
+            "UTF-8",
         )
         return Page(200, "application/xml; charset=utf-8", text.encode("utf-8"))
 
@@ -594,7 +621,9 @@ class DemoSite:
         outlet = self.outlets[article.outlet]
         home = f"{base}/{outlet.slug}/"
         source = f"    <source url={quoteattr(home)}>{escape(outlet.name)}</source>\n"
-        return rss_item(article, base + article.path, extra=source, title=f"{article.title} - {outlet.name}")
+        return rss_item(
+            article, base + article.path, extra=source, title=f"{article.title} - {outlet.name}"
+        )
 
 
 def _param(query: Mapping[str, list[str]], name: str, default: str) -> str:
@@ -671,7 +700,10 @@ class RunningSite:
         return self
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.close()
 
@@ -682,6 +714,8 @@ def serve(site: DemoSite, host: str = "127.0.0.1", port: int = 0) -> RunningSite
     bound_host, bound_port = server.server_address[:2]
     server.site = site
     server.base_url = f"http://{bound_host}:{bound_port}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     return RunningSite(server, thread)
