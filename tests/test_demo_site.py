@@ -408,3 +408,14 @@ def test_server_writes_nothing_to_stderr(
     fetch(running.base_url + "/robots.txt")
     fetch(running.base_url + "/missing")
     assert capfd.readouterr().err == ""
+
+
+def test_outlet_without_trailing_slash_redirects(
+    running: RunningSite, plain_site: DemoSite
+) -> None:
+    page = fetch(running.base_url + "/metro-herald")  # urllib follows the 301
+    assert page.status == 200
+    assert b"<h1>Metro Herald</h1>" in page.body
+    direct = plain_site.render("/metro-herald", running.base_url)
+    assert direct.status == 301
+    assert ("Location", running.base_url + "/metro-herald/") in direct.headers
