@@ -170,7 +170,7 @@ def run_topic_crawl(query: str, settings_overrides: dict[str, Any]) -> dict[str,
     """Run ``scrapy crawl topic`` in this process; returns the crawl's stats."""
     settings = project_settings()
     settings.setdict(settings_overrides, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler("topic")
     process.crawl(crawler, query=query)
     process.start()
@@ -205,6 +205,7 @@ def demo_settings(url: str, sources_file: Path) -> dict[str, Any]:
         "AUTOTHROTTLE_ENABLED": False,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
         "LOG_LEVEL": "WARNING",
+        "LOG_INSTALL_ROOT_HANDLER": False,
     }
 
 

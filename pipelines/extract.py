@@ -76,14 +76,15 @@ def parse_date(value: str | None) -> datetime | None:
 
 
 def choose_published(page: datetime | None, lead: datetime | None) -> datetime | None:
-    """The page's own date, unless it is only a day and discovery gave a time on that same day.
+    """The page's own date when it has a time of day; else the listing's date, if any.
 
-    The result is time-zone aware; a page time without a zone is taken as UTC.
+    A page date without a time is often a guess (from the URL's ``/2025/05/``, say), while feeds
+    and sitemaps give the moment of publication. The result is time-zone aware (UTC if unsaid).
     """
     if page is None:
         return lead
     day_only = page.tzinfo is None and page.time() == time(0)
-    if lead is not None and day_only and lead.date() == page.date():
+    if day_only and lead is not None:
         return lead
     return page if page.tzinfo else page.replace(tzinfo=UTC)
 
