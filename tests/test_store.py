@@ -1,4 +1,4 @@
-"""Storage: once per cluster, exact rebuilds, representative = earliest, upsert by URL (SQLite + PostgreSQL)."""
+"""Storage: once per cluster, exact rebuilds, earliest representative, upsert by URL."""
 
 from __future__ import annotations
 
@@ -143,7 +143,7 @@ def test_earlier_member_becomes_representative_and_all_texts_rebuild(
     for article_id, text in expected.items():
         assert member_text(store.engine, article_id) == text
     [view] = list_clusters(store.engine)
-    assert [m.id for m in view.members][0] == early.article_id
+    assert view.members[0].id == early.article_id
 
 
 def test_index_reloaded_from_database_groups_a_later_crawl(database_url: str) -> None:
