@@ -16,6 +16,7 @@ from scrapy.crawler import CrawlerProcess
 from w3lib.encoding import html_to_unicode
 
 from newscrawl.config import extract_config, grouping_config, project_settings
+from newscrawl.sources import sources_toml
 from pipelines.clusters import ClusterView, list_clusters
 from pipelines.database import DatabaseError, open_database
 from pipelines.extract import NoArticle, extract_article
@@ -207,15 +208,6 @@ def demo_settings(url: str, sources_file: Path) -> dict[str, Any]:
         "LOG_LEVEL": "WARNING",
         "LOG_INSTALL_ROOT_HANDLER": False,
     }
-
-
-def sources_toml(sources: list[dict[str, str]]) -> str:
-    """A sources file listing ``sources``."""
-    blocks = [
-        "[[source]]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in src.items())
-        for src in sources
-    ]
-    return "\n".join(blocks)
 
 
 def crawl_summary(stats: dict[str, Any]) -> str:

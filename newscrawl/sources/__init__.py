@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = [
     "build_source",
     "load_sources",
     "select_sources",
+    "sources_toml",
 ]
 
 
@@ -77,3 +79,12 @@ def select_sources(sources: list[Source], wanted: Iterable[str]) -> list[Source]
             f"unknown sources {', '.join(unknown)}; available: {', '.join(sorted(known))}"
         )
     return [s for s in sources if s.name in wanted or s.type in wanted]
+
+
+def sources_toml(entries: list[dict[str, str]]) -> str:
+    """A sources file listing ``entries`` (as ``load_sources`` reads them)."""
+    blocks = [
+        "[[source]]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in entry.items())
+        for entry in entries
+    ]
+    return "\n".join(blocks)

@@ -25,6 +25,9 @@ from newscrawl.sources import (
 )
 
 
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
+
+
 class TopicSpider(scrapy.Spider):
     """Discover articles about ``query`` and fetch each once.
 
@@ -138,10 +141,11 @@ class TopicSpider(scrapy.Spider):
 
     def parse_article(self, response: Response, lead: Lead) -> Iterator[PageItem]:
         """Hand a fetched article page to the item pipelines (non-text bodies are skipped)."""
-        if not isinstance(response, TextResponse):
-            self._count("skipped/not_text")
-            content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-            self.logger.warning("skipping %s: not a text page (%s)", response.url, content_type)
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        mime = content_type.split(";", 1)[0].strip().lower()
+        if not isinstance(response, TextResponse) or (mime and mime not in HTML_TYPES):
+            self._count("skipped/not_html")
+            self.logger.warning("skipping %s: not an HTML page (%s)", response.url, content_type)
             return
         yield PageItem(url=response.url, html=response.text, lead=lead, query=self.query)
 
