@@ -63,7 +63,8 @@ def hostile_feed(base: str) -> str:
         f"<item><title>{title}</title><link>{base}/hostile/{path}</link></item>"
         for title, path in items
     )
-    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>H</title>{rendered}</channel></rss>'
+    channel = f"<channel><title>Hostile</title>{rendered}</channel>"
+    return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'
 
 
 def add_hostile_pages(site: DemoSite, base: str) -> None:

@@ -24,7 +24,6 @@ from newscrawl.sources import (
     select_sources,
 )
 
-
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain"})
 
 
