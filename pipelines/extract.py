@@ -81,12 +81,11 @@ def choose_published(page: datetime | None, lead: datetime | None) -> datetime |
     A page date without a time is often a guess (from the URL's ``/2025/05/``, say), while feeds
     and sitemaps give the moment of publication. The result is time-zone aware (UTC if unsaid).
     """
-    if page is None:
-        return lead
-    day_only = page.tzinfo is None and page.time() == time(0)
-    if day_only and lead is not None:
-        return lead
-    return page if page.tzinfo else page.replace(tzinfo=UTC)
+    day_only = page is not None and page.tzinfo is None and page.time() == time(0)
+    chosen = lead if page is None or (day_only and lead is not None) else page
+    if chosen is None or chosen.tzinfo:
+        return chosen
+    return chosen.replace(tzinfo=UTC)
 
 
 def detect_language(text: str) -> str | None:

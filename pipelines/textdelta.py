@@ -1,8 +1,8 @@
 """A member's text stored as what it adds to its cluster's representative text.
 
 An exact copy costs nothing; a rewrite is stored as a compressed diff-match-patch delta when that
-is smaller than the text itself, otherwise in full. Every encoding is verified to rebuild the text
-exactly before it is returned.
+is smaller than the compressed text itself, otherwise as that compressed text. Every encoding is
+verified to rebuild the text exactly before it is returned.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ class Storage(StrEnum):
     REPRESENTATIVE = "representative"  # it is the cluster's text
     SAME = "same"  # identical to the cluster's text
     DELTA = "delta"  # compressed delta against the cluster's text
-    FULL = "full"  # its own UTF-8 text
+    FULL = "full"  # its own text, compressed
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def encode(base: str, text: str, timeout_seconds: float = 1.0) -> EncodedText:
     """Encode ``text`` against ``base`` in the smallest form that rebuilds it exactly."""
     if text == base:
         return EncodedText(Storage.SAME, None)
-    full = EncodedText(Storage.FULL, text.encode("utf-8"))
+    full = EncodedText(Storage.FULL, zlib.compress(text.encode("utf-8"), 9))
     differ = _differ(timeout_seconds)
     diffs = differ.diff_main(base, text)
     differ.diff_cleanupEfficiency(diffs)
@@ -62,7 +62,7 @@ def decode(base: str, encoded: EncodedText) -> str:
     if encoded.payload is None:
         raise ValueError(f"{encoded.storage} text has no payload")
     if encoded.storage is Storage.FULL:
-        return encoded.payload.decode("utf-8")
+        return zlib.decompress(encoded.payload).decode("utf-8")
     differ = diff_match_patch()
     diffs = differ.diff_fromDelta(base, zlib.decompress(encoded.payload).decode())
     return differ.diff_text2(diffs)

@@ -321,12 +321,6 @@ def test_day_only_page_date_yields_to_a_lead_on_another_day() -> None:
     assert choose_published(datetime(2025, 4, 1), LEAD) == LEAD
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="choose_published returns a naive lead unchanged (page None, or a day-only page), "
-    "though its docstring promises an aware result; news sitemaps with day-only dates give "
-    "exactly such naive leads",
-)
 @pytest.mark.parametrize("page", [None, datetime(2025, 4, 28)], ids=["no-page", "day-only-page"])
 def test_naive_lead_becomes_aware(page: datetime | None) -> None:
     chosen = choose_published(page, datetime(2025, 4, 28, 5, 15))

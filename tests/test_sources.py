@@ -294,12 +294,6 @@ def test_body_that_is_no_feed_raises_invalid_listing(feed: FeedSource, body: byt
         list(feed.parse(text_response(feed.url, body)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_feed: feedparser reads an HTML page as a well-formed empty feed (bozo=0, no "
-    "entries), so an HTML error/consent page at a feed URL yields nothing instead of "
-    "raising InvalidListing",
-)
 def test_html_page_instead_of_feed_raises_invalid_listing(feed: FeedSource) -> None:
     with pytest.raises(InvalidListing):
         list(feed.parse(HtmlResponse(url=feed.url, body=HTML_PAGE, encoding="utf-8")))
@@ -392,12 +386,6 @@ def test_body_that_is_no_xml_raises(sitemap: NewsSitemapSource, body: bytes) -> 
         list(sitemap.parse(Response(url=sitemap.url, body=body)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_news_sitemap: a body starting with a NUL byte makes lxml raise "
-    "XMLSyntaxError ('Document is empty') even with recover=True; it escapes instead of "
-    "becoming InvalidListing",
-)
 def test_body_starting_with_nul_raises_invalid_listing(sitemap: NewsSitemapSource) -> None:
     with pytest.raises(InvalidListing):
         list(sitemap.parse(Response(url=sitemap.url, body=b"\x00\x00binary junk")))
@@ -418,12 +406,6 @@ def test_parse_w3c_date(value: str | None, expected: datetime | None) -> None:
     assert parse_w3c_date(value) == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_w3c_date: a day-only publication_date ('2025-04-28', valid W3C and common "
-    "in news sitemaps) gives a naive datetime; the spider then compares it with the aware "
-    "`since` (lead.published < self.since) and raises TypeError",
-)
 def test_day_only_sitemap_date_is_time_zone_aware(sitemap: NewsSitemapSource) -> None:
     body = NEWS_SITEMAP.replace(b"2025-04-28T08:15:00+03:00", b"2025-04-28")
     lead = next(iter(sitemap.parse(xml_response(sitemap.url, body))))

@@ -23,6 +23,9 @@ UNRELATED = (
     "had largely priced in the decision, and the currency barely moved after the announcement."
 )
 
+# zlib's header and checksum: the most a tiny text stored in full can cost beyond itself.
+ZLIB_FRAMING = 11
+
 RU_BASE = (
     "Власти Курской области в понедельник объявили об эвакуации жителей трёх приграничных сёл "
     "после ночного обстрела, в результате которого пострадали школа и несколько жилых домов.\n"
@@ -64,22 +67,16 @@ def test_small_edit_is_a_compact_delta() -> None:
 def test_short_unrelated_text_is_stored_in_full(text: str) -> None:
     encoded = encode(BASE, text)
     assert encoded.storage is Storage.FULL
-    assert encoded.payload == text.encode("utf-8")
-    assert encoded.stored_bytes == len(text.encode("utf-8"))
+    assert zlib.decompress(encoded.payload) == text.encode("utf-8")
     assert decode(BASE, encoded) == text
     assert decode("", encoded) == text  # a full text needs no base
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="textdelta.encode compares the zlib-compressed delta with the uncompressed UTF-8 "
-    "text, so an unrelated article of a few hundred bytes or more is stored as DELTA (the whole "
-    "text as one insert) against a base it shares nothing with, instead of FULL",
-)
 def test_unrelated_article_is_stored_in_full() -> None:
     encoded = encode(BASE, UNRELATED)
     assert encoded.storage is Storage.FULL
-    assert encoded.payload == UNRELATED.encode("utf-8")
+    assert zlib.decompress(encoded.payload) == UNRELATED.encode("utf-8")
+    assert encoded.stored_bytes < len(UNRELATED.encode("utf-8"))
 
 
 def test_unrelated_article_still_round_trips() -> None:
@@ -92,7 +89,7 @@ def test_unrelated_article_still_round_trips() -> None:
 def test_empty_text_against_a_base() -> None:
     encoded = encode(BASE, "")
     assert encoded.storage is Storage.FULL
-    assert encoded.stored_bytes == 0
+    assert encoded.stored_bytes <= ZLIB_FRAMING
     assert decode(BASE, encoded) == ""
 
 
@@ -174,7 +171,7 @@ TRICKY_TEXTS = [
 def test_any_text_round_trips_exactly(base: str, text: str) -> None:
     encoded = encode(base, text)
     assert decode(base, encoded) == text
-    assert encoded.stored_bytes <= len(text.encode("utf-8"))
+    assert encoded.stored_bytes <= len(text.encode("utf-8")) + ZLIB_FRAMING
     if text == base:
         assert encoded.storage is Storage.SAME
 

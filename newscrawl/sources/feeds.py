@@ -17,6 +17,8 @@ def parse_feed(body: bytes, source: str) -> Iterator[tuple[Any, Lead]]:
     parsed = feedparser.parse(body)
     if parsed.bozo and not parsed.entries:
         raise InvalidListing(f"not a feed: {parsed.get('bozo_exception')}")
+    if not parsed.version and not parsed.entries:
+        raise InvalidListing("not a feed: no RSS or Atom element (an HTML page?)")
     language = parsed.feed.get("language")
     for entry in parsed.entries:
         link = entry.get("link")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 from lxml import etree
 from scrapy.http import Response
@@ -28,14 +28,16 @@ def _parser() -> etree.XMLParser:
 
 
 def parse_w3c_date(value: str | None) -> datetime | None:
-    """A sitemap date (W3C datetime: a day, or a time with zone); ``None`` if it is not one."""
+    """A sitemap date (W3C datetime: a day, or a time with zone) as an aware datetime (UTC when
+    no zone is given); ``None`` if it is not one."""
     if not value:
         return None
     try:
-        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         logger.debug("ignoring sitemap date %r", value)
         return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _text(node: etree._Element, path: str) -> str | None:
@@ -47,7 +49,10 @@ def parse_news_sitemap(body: bytes, source: str) -> Iterator[Lead | ListingPage]
     """Leads from a news sitemap, or the child sitemaps of a sitemap index."""
     if body[:2] == b"\x1f\x8b":
         body = gunzip(body, max_size=_MAX_UNZIPPED)
-    root = etree.fromstring(body, parser=_parser()) if body.strip() else None
+    try:
+        root = etree.fromstring(body, parser=_parser()) if body.strip() else None
+    except etree.XMLSyntaxError as error:
+        raise InvalidListing(f"not XML: {error}") from None
     if root is None:
         raise InvalidListing("not XML")
     tag = etree.QName(root).localname
