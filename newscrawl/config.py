@@ -20,6 +20,16 @@ def extract_config(settings: BaseSettings) -> ExtractConfig:
     return ExtractConfig(
         min_text_chars=settings.getint("EXTRACT_MIN_TEXT_CHARS"),
         max_html_chars=settings.getint("EXTRACT_MAX_HTML_CHARS"),
+        favor=settings.get("EXTRACT_FAVOR"),
+        fallback_favor=settings.get("EXTRACT_FALLBACK_FAVOR") or "",
+        fallback_below_chars=settings.getint("EXTRACT_FALLBACK_BELOW_CHARS"),
+        json_ld_fallback=settings.getbool("EXTRACT_JSON_LD_FALLBACK"),
+        include_comments=settings.getbool("EXTRACT_INCLUDE_COMMENTS"),
+        include_tables=settings.getbool("EXTRACT_INCLUDE_TABLES"),
+        fast=settings.getbool("EXTRACT_FAST"),
+        drop_link_lists=settings.getbool("EXTRACT_DROP_LINK_LISTS"),
+        join_split_body=settings.getbool("EXTRACT_JOIN_SPLIT_BODY"),
+        clean_lines=settings.getbool("EXTRACT_CLEAN_LINES"),
     )
 
 

@@ -46,6 +46,17 @@ TOPIC_MAX_PAGES = 1000  # article pages one crawl fetches at most (spider argume
 # --- extraction --------------------------------------------------------------------------------
 EXTRACT_MIN_TEXT_CHARS = 250  # shorter main texts are not articles
 EXTRACT_MAX_HTML_CHARS = 5_000_000  # larger pages are skipped unread
+# trafilatura's options, chosen by measurement (python -m benchmarks.options_curve):
+EXTRACT_FAVOR = "precision"  # mode of the first strategy: precision | balanced | recall
+EXTRACT_FALLBACK_FAVOR = "balanced"  # mode of the second strategy ("" for none)
+EXTRACT_FALLBACK_BELOW_CHARS = 500  # a shorter first text also tries the second strategies
+EXTRACT_JSON_LD_FALLBACK = True  # the page's JSON-LD articleBody is a second strategy too
+EXTRACT_INCLUDE_COMMENTS = False
+EXTRACT_INCLUDE_TABLES = True
+EXTRACT_FAST = False  # True skips trafilatura's own fallback extractors (faster, less exact)
+EXTRACT_DROP_LINK_LISTS = True  # lists that are only links ("related", "latest") pruned first
+EXTRACT_JOIN_SPLIT_BODY = True  # body containers split around ad slots joined again
+EXTRACT_CLEAN_LINES = True  # repeated title and "Read also: …" teaser lines dropped
 
 # --- fingerprinting and grouping ---------------------------------------------------------------
 GROUPING_SHINGLE_SIZE = 3  # words per shingle

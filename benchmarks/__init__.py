@@ -1,0 +1,1 @@
+"""Benchmarks: measurements run by hand, never as timed tests."""
