@@ -45,8 +45,11 @@ _HEADING = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 # A line that starts with such a phrase and goes on with a linked headline.
-_PREFIX = re.compile(rf"^\W*({_TEASER_PHRASES})\s*[:|»›>–—-]\s*\S", re.IGNORECASE | re.VERBOSE)
-_SENTENCE_END = re.compile(r"[.!?…:;\"”»')\]]\s*$")
+_PREFIX = re.compile(
+    rf"^\W*(({_TEASER_PHRASES})\s*[:|»›>–—-]|also\ on\ [\w-]+(\.[\w-]+)+)\s*\S",
+    re.IGNORECASE | re.VERBOSE,
+)
+_SENTENCE_END = re.compile(r"[.!?…:;\"”»')]\s*$")
 
 
 def normalized(text: str) -> str:

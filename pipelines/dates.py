@@ -88,6 +88,18 @@ def choose_date(
     return as_aware(chosen[1]), chosen[0]
 
 
+def from_htmldate(value: str | None) -> datetime | None:
+    """An htmldate answer, checked for plausibility; a bare January 1st is dropped too.
+
+    Where it finds no usable date htmldate can fall back to a year seen somewhere in the page,
+    answered as ``YYYY-01-01`` (even the year of a rejected future date): that is no date.
+    """
+    parsed = parse_date(value)
+    if parsed is not None and day_only(parsed) and (parsed.month, parsed.day) == (1, 1):
+        return None
+    return parsed
+
+
 def find_htmldate(tree: HtmlElement, url: str | None, original: bool) -> datetime | None:
     """htmldate's answer for the page (its copy of the tree), checked for plausibility."""
     try:
@@ -95,4 +107,4 @@ def find_htmldate(tree: HtmlElement, url: str | None, original: bool) -> datetim
     except Exception as error:  # a date is optional; never lose the article
         logger.debug("htmldate failed on %s: %s", url, error)
         return None
-    return parse_date(found)
+    return from_htmldate(found)

@@ -28,6 +28,7 @@ from pipelines.dates import (
     as_aware,
     choose_date,
     find_htmldate,
+    from_htmldate,
     htmldate_params,
     parse_date,
 )
@@ -191,11 +192,11 @@ def _main_text(
     text, strategy = _text_by(config.favor, tree, url, facts, title, config)
     if len(text) >= config.fallback_below_chars:
         return text, strategy
-    others: list[str] = []
-    if config.fallback_favor and config.fallback_favor != config.favor:
-        others.append(config.fallback_favor)
+    others: list[str] = []  # on a tie the publisher's own articleBody wins
     if config.json_ld_fallback and facts.article_body:
         others.append("json_ld")
+    if config.fallback_favor and config.fallback_favor != config.favor:
+        others.append(config.fallback_favor)
     for other in others:
         candidate, name = _text_by(other, tree, url, facts, title, config)
         if len(candidate) > len(text):
@@ -238,7 +239,7 @@ def extract_article(
         logger.debug("metadata extraction failed on %s: %s", url, error)
         metadata = Document()
     facts = page_facts(tree)
-    page_published = parse_date(metadata.date)
+    page_published = from_htmldate(metadata.date)
     published, date_source = choose_date(
         [
             ("htmldate", page_published),

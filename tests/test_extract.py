@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+import trafilatura
 from w3lib.encoding import html_to_unicode
 
 from pipelines.extract import (
@@ -326,3 +328,144 @@ def test_naive_lead_becomes_aware(page: datetime | None) -> None:
     chosen = choose_published(page, datetime(2025, 4, 28, 5, 15))
     assert chosen == datetime(2025, 4, 28, 5, 15, tzinfo=UTC)
     assert chosen.tzinfo is not None
+
+
+# --- strategies -------------------------------------------------------------------------------
+
+JSON_LD_ONLY_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Evacuation</title>
+<script type="application/ld+json">{body}</script></head>
+<body><div id="app"><p>Loading…</p></div></body></html>"""
+
+
+def json_ld_only_page() -> str:
+    data = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": "Evacuation"}
+    data["articleBody"] = "\n".join(PARAGRAPHS)
+    return JSON_LD_ONLY_PAGE.format(body=json.dumps(data))
+
+
+def test_the_first_strategy_is_recorded(article) -> None:
+    assert article.strategy == "trafilatura_precision"
+
+
+def test_json_ld_article_body_when_the_page_shows_no_text() -> None:
+    extracted = extract_article(json_ld_only_page(), URL, CONFIG)
+    assert extracted.strategy == "json_ld"
+    assert extracted.text == "\n".join(PARAGRAPHS)
+    with pytest.raises(NoArticle) as caught:
+        extract_article(
+            json_ld_only_page(), URL, ExtractConfig(json_ld_fallback=False, fallback_favor="")
+        )
+    assert caught.value.reason == "no_text"
+
+
+def test_a_failing_strategy_falls_back_to_the_next(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = trafilatura.bare_extraction
+
+    def precision_breaks(*args, **kwargs):
+        if kwargs.get("favor_precision"):
+            raise RuntimeError("boom")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", precision_breaks)
+    extracted = extract_article(ARTICLE_PAGE, URL, CONFIG)
+    assert extracted.strategy == "trafilatura_balanced"
+    assert PARAGRAPHS[0] in extracted.text
+
+
+def test_every_strategy_failing_is_no_article(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(trafilatura, "bare_extraction", lambda *a, **k: 1 / 0)
+    with pytest.raises(NoArticle) as caught:
+        extract_article(ARTICLE_PAGE, URL, CONFIG)
+    assert caught.value.reason == "no_text"
+
+
+def test_failing_metadata_does_not_lose_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(trafilatura, "extract_metadata", lambda *a, **k: 1 / 0)
+    extracted = extract_article(ARTICLE_PAGE, URL, CONFIG)
+    assert PARAGRAPHS[0] in extracted.text and extracted.title is None
+
+
+def test_unparsable_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(trafilatura, "load_html", lambda *a, **k: None)
+    with pytest.raises(NoArticle) as caught:
+        extract_article(ARTICLE_PAGE, URL, CONFIG)
+    assert caught.value.reason == "unparsable"
+
+
+def test_title_and_teasers_are_not_in_the_text(article) -> None:
+    assert not article.text.startswith(article.title)
+    assert "Read also" not in article.text
+
+
+def test_config_rejects_unknown_modes() -> None:
+    with pytest.raises(ValueError, match="favor"):
+        ExtractConfig(favor="everything")
+    assert ExtractConfig(fallback_favor="").fallback_favor == ""
+
+
+def test_settings_defaults_are_the_config_defaults() -> None:
+    from newscrawl.config import extract_config, project_settings
+
+    assert extract_config(project_settings()) == ExtractConfig()
+
+
+def test_authors_are_listed() -> None:
+    page = ARTICLE_PAGE.replace("Anna Petrova", "Anna Petrova; Ivan Sidorov")
+    extracted = extract_article(page, URL, CONFIG)
+    assert extracted.authors == ("Anna Petrova", "Ivan Sidorov")
+
+
+# --- language ---------------------------------------------------------------------------------
+
+
+def test_declared_language_is_used(article) -> None:
+    assert (article.language, article.language_source) == ("en", "page")
+
+
+def test_language_is_detected_when_the_page_does_not_say() -> None:
+    page = RUSSIAN_PAGE.replace('<html lang="ru">', "<html>")
+    extracted = extract_article(page, "https://kursk.example/news/1", CONFIG)
+    assert (extracted.language, extracted.language_source) == ("ru", "detected")
+
+
+def test_a_wrong_declaration_is_overruled_by_a_sure_detection() -> None:
+    page = RUSSIAN_PAGE.replace('<html lang="ru">', '<html lang="en-US">')
+    extracted = extract_article(page, "https://kursk.example/news/1", CONFIG)
+    assert (extracted.language, extracted.language_source) == ("ru", "detected")
+
+
+# --- encodings, as Scrapy decodes responses ---------------------------------------------------
+
+ISO_8859_5_PAGE = RUSSIAN_PAGE.replace("windows-1251", "iso-8859-5").replace("©", "(c)")
+POLISH_PAGE = """<html><head><title>Ewakuacja w obwodzie kurskim</title></head><body>
+<nav><a href="/">Strona główna</a></nav><article><h1>Ewakuacja w obwodzie kurskim</h1>
+<p>Władze obwodu kurskiego zarządziły w poniedziałek ewakuację mieszkańców trzech przygranicznych
+wsi po nocnym ostrzale, w którym uszkodzona została szkoła i kilka domów mieszkalnych.</p>
+<p>Autobusy z mieszkańcami odjechały wczesnym rankiem do stolicy regionu, gdzie wolontariusze
+rozdawali koce i gorące posiłki wszystkim ewakuowanym rodzinom. Żółć, źdźbło, łąka.</p>
+</article></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("page", "encoding", "header", "words", "language"),
+    [
+        (RUSSIAN_PAGE.replace("windows-1251", "koi8-r"), "koi8-r", None, "Курской", "ru"),
+        (RUSSIAN_PAGE.replace("windows-1251", "koi8-r"), "koi8-r", "koi8-r", "Автобусы", "ru"),
+        (RUSSIAN_PAGE, "cp1251", "windows-1251", "Курской", "ru"),
+        (POLISH_PAGE, "iso-8859-2", "iso-8859-2", "Żółć, źdźbło, łąka", "pl"),
+        (ISO_8859_5_PAGE, "iso-8859-5", None, "сёл", "ru"),
+    ],
+    ids=["koi8-r-meta", "koi8-r-header", "cp1251-header", "iso-8859-2-header", "iso-8859-5-meta"],
+)
+def test_legacy_encodings_are_decoded(
+    page: str, encoding: str, header: str | None, words: str, language: str
+) -> None:
+    from scrapy.http import HtmlResponse
+
+    body = page.encode(encoding)
+    assert words.encode() not in body
+    headers = {"Content-Type": f"text/html; charset={header}"} if header else {}
+    response = HtmlResponse("https://example.com/a", body=body, headers=headers)
+    extracted = extract_article(response.text, response.url, CONFIG)
+    assert words in extracted.text
+    assert extracted.language == language
