@@ -19,9 +19,9 @@ from newscrawl.config import extract_config, grouping_config, project_settings
 from newscrawl.sources import sources_toml
 from pipelines.clusters import ClusterView, list_clusters
 from pipelines.database import DatabaseError, open_database
-from pipelines.extract import NoArticle, extract_article
-from pipelines.fingerprint import fingerprint
-from pipelines.group import GroupingIndex
+from pipelines.embed import load_embedder
+from pipelines.extract import NoArticle, detect_language, extract_article
+from pipelines.group import Document, GroupingIndex, group_in_order, make_document
 
 logger = logging.getLogger("newscrawl")
 
@@ -133,34 +133,35 @@ def cmd_extract(args: argparse.Namespace, out: TextIO) -> int:
 # --- group -------------------------------------------------------------------------------------
 
 
-def cmd_group(args: argparse.Namespace, out: TextIO) -> int:
-    """Group JSONL texts with the crawl's own fingerprinting and grouping code."""
+def group_records(path: Path) -> Iterator[tuple[str, Document]]:
+    """``{"id", "text", "title"?, "lang"?}`` lines as grouping documents; bad lines are logged."""
     config = grouping_config(project_settings())
-    index = GroupingIndex(config)
-    clusters = 0
-    with Path(args.input).open(encoding="utf-8") as lines:
+    with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             try:
                 record = json.loads(line)
                 doc_id, text = record["id"], record["text"]
-                if not isinstance(text, str):
-                    raise TypeError("text is not a string")
+                if not isinstance(text, str) or not text.strip():
+                    raise TypeError("text is not a non-empty string")
             except (ValueError, KeyError, TypeError) as error:
-                logger.warning(
-                    "%s:%d: skipped, not a {id, text} object (%s)", args.input, number, error
-                )
+                logger.warning("%s:%d: skipped, not an {id, text} object (%s)", path, number, error)
                 continue
-            fp = fingerprint(text, config.fingerprint)
-            match = index.match(fp)
-            if match is None:
-                clusters += 1
-                cluster = clusters
-            else:
-                cluster = match.cluster_id
-            index.add(number, cluster, fp)
-            out.write(json.dumps({"id": doc_id, "cluster": cluster}, ensure_ascii=False) + "\n")
+            language = record.get("lang") or detect_language(text)
+            yield doc_id, make_document(text, record.get("title"), language, config)
+
+
+def cmd_group(args: argparse.Namespace, out: TextIO) -> int:
+    """Group JSONL texts with the crawl's own grouping code."""
+    settings = project_settings()
+    embedder = load_embedder(
+        settings.get("GROUPING_EMBEDDER"), settings.getint("GROUPING_EMBED_THREADS")
+    )
+    index = GroupingIndex(grouping_config(settings), embedder)
+    for doc_id, cluster, match in group_in_order(group_records(Path(args.input)), index):
+        record = {"id": doc_id, "cluster": cluster, "kind": match.kind if match else "original"}
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
 
 

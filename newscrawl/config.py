@@ -42,4 +42,13 @@ def grouping_config(settings: BaseSettings) -> GroupingConfig:
         ),
         lsh_threshold=settings.getfloat("GROUPING_LSH_THRESHOLD"),
         match_threshold=settings.getfloat("GROUPING_MATCH_THRESHOLD"),
+        embed_words=settings.getint("GROUPING_EMBED_WORDS"),
+        translation_threshold=settings.getfloat("GROUPING_TRANSLATION_THRESHOLD"),
+        signature_weight=settings.getfloat("GROUPING_SIGNATURE_WEIGHT"),
+        signature_min_keys=settings.getint("GROUPING_SIGNATURE_MIN_KEYS"),
+        low_signature_threshold=settings.getfloat("GROUPING_LOW_SIGNATURE_THRESHOLD"),
+        signature_only_threshold=settings.getfloat("GROUPING_SIGNATURE_ONLY_THRESHOLD"),
+        signature_max_share=settings.getfloat("GROUPING_SIGNATURE_MAX_SHARE"),
+        same_language_veto=settings.getfloat("GROUPING_SAME_LANGUAGE_VETO"),
+        centring_prior=settings.getfloat("GROUPING_CENTRING_PRIOR"),
     )

@@ -10,8 +10,9 @@ from scrapy.exceptions import DropItem
 from newscrawl.config import extract_config, grouping_config
 from newscrawl.items import ArticleItem, PageItem
 from pipelines.database import open_database, safe_url
+from pipelines.embed import load_embedder
 from pipelines.extract import NoArticle, extract_article
-from pipelines.fingerprint import fingerprint
+from pipelines.group import make_document
 from pipelines.store import ArticleStore, NewArticle, TextTotals
 
 logger = logging.getLogger(__name__)
@@ -49,14 +50,15 @@ class ExtractPipeline(_Stage):
 
 
 class FingerprintPipeline(_Stage):
-    """Extracted article → MinHash fingerprint."""
+    """Extracted article → word MinHash, language-neutral signature, language and script."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self.config = grouping_config(self.settings).fingerprint
+        self.config = grouping_config(self.settings)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
-        item.fingerprint = fingerprint(item.article.text, self.config)
+        article = item.article
+        item.document = make_document(article.text, article.title, article.language, self.config)
         return item
 
 
@@ -71,20 +73,26 @@ class GroupAndStorePipeline(_Stage):
 
     def open_spider(self) -> None:
         engine = open_database(self.url)
+        embedder = load_embedder(
+            self.settings.get("GROUPING_EMBEDDER"), self.settings.getint("GROUPING_EMBED_THREADS")
+        )
         self.store = ArticleStore(
-            engine, grouping_config(self.settings), self.settings.getfloat("DELTA_TIMEOUT")
+            engine,
+            grouping_config(self.settings),
+            embedder,
+            self.settings.getfloat("DELTA_TIMEOUT"),
         )
         indexed = self.store.load_index()
         self.totals_before = self.store.text_totals()
         logger.info("database %s: %d stored articles indexed", safe_url(self.url), indexed)
 
     def process_item(self, item: ArticleItem) -> ArticleItem:
-        assert self.store is not None and item.fingerprint is not None
+        assert self.store is not None and item.document is not None
         result = self.store.add(
             NewArticle(
                 url=item.url,
                 article=item.article,
-                fingerprint=item.fingerprint,
+                document=item.document,
                 source=item.lead.source,
                 query=item.query,
             )

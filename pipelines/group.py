@@ -1,91 +1,362 @@
-"""Near-duplicate grouping: an LSH index over MinHash signatures and the cluster-assignment rule."""
+"""Grouping, article by article: copies and rewrites in one language, translations across languages.
+
+The rule, for a new article (see docs/grouping.md for why):
+
+1. the same normalised text as a stored article → that article's cluster (``exact``);
+2. a word-shingle MinHash neighbour in the same language with estimated Jaccard ≥
+   ``match_threshold`` → the closest one's cluster (``near_duplicate``);
+3. otherwise candidate clusters come from the language-neutral signature index (numbers, dates,
+   name skeletons) and, with an embedding backend, from the clusters whose language-centred
+   embedding centroid is nearest. Each candidate is scored by its average embedding similarity
+   plus ``signature_weight`` × its average signature Jaccard (average link over members); a
+   cluster that holds an article in the new article's own language and script but shares almost
+   no wording with it (Jaccard < ``same_language_veto``) is another outlet's report of the same
+   event and is ruled out. The best score over ``translation_threshold`` wins (``translation``,
+   or ``near_duplicate`` for a loose rewrite in a language the cluster already has);
+4. else the article starts a cluster. It never merges two clusters: when it links two, the
+   closer one gets it.
+"""
 
 from __future__ import annotations
 
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from datasketch import LeanMinHash, MinHashLSH
+import numpy as np
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from pipelines.fingerprint import Fingerprint, FingerprintConfig
+from pipelines.embed import Embedder, embedding_text
+from pipelines.fingerprint import Fingerprint, FingerprintConfig, fingerprint
+from pipelines.signature import signature_keys
 
 
 class MatchKind(StrEnum):
     """How an article joined its cluster."""
 
-    ORIGINAL = "original"  # it started the cluster
+    ORIGINAL = "original"  # it is the cluster's representative
     EXACT = "exact"  # same normalised text as a member
-    NEAR_DUPLICATE = "near_duplicate"  # a rewrite in the same language
+    NEAR_DUPLICATE = "near_duplicate"  # a rewrite in a language the cluster has
+    TRANSLATION = "translation"  # the story in another language
 
 
 @dataclass(frozen=True)
 class GroupingConfig:
-    """Signature settings plus the two similarity thresholds."""
+    """Every grouping threshold (set from ``GROUPING_*`` settings)."""
 
     fingerprint: FingerprintConfig = field(default_factory=FingerprintConfig)
-    lsh_threshold: float = 0.3  # LSH band layout: candidates are found above about this Jaccard
-    match_threshold: float = 0.3  # estimated Jaccard a candidate needs to count as the same story
+    lsh_threshold: float = 0.3  # word-shingle LSH band layout
+    match_threshold: float = 0.3  # word Jaccard that makes a same-language near-duplicate
+    signature_lsh_threshold: float = 0.1  # signature LSH band layout
+    signature_max_share: float = 0.05  # signature keys in more documents than this are dropped
+    signature_min_keys: int = 6  # fewer keys: the signature says too little to weigh
+    signature_weight: float = 1.0
+    translation_threshold: float = 0.45  # embedding + weight × signature
+    low_signature_threshold: float = 0.30  # embedding alone, for articles with few keys
+    signature_only_threshold: float = 0.25  # signature alone, when there is no embedder
+    same_language_veto: float = 0.1
+    centring_prior: float = 10.0  # pseudo-count pulling a language's mean to the global mean
+    candidate_clusters: int = 10  # nearest centroids scored per article
+    embed_words: int = 64  # title plus this many words are embedded
+
+
+@dataclass
+class Document:
+    """What grouping needs of one article; ``vector`` is filled lazily, at most once."""
+
+    fingerprint: Fingerprint
+    language: str  # language and script, see ``language_key``
+    signature: frozenset[str]
+    embedding_text: str
+    vector: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
 class Match:
-    """The stored article a new one duplicates, and how closely."""
+    """The cluster a new article belongs to, the stored article that led there, and how."""
 
     article_id: int
     cluster_id: int
-    similarity: float
+    similarity: float  # the score that decided: word Jaccard, or the translation score
     kind: MatchKind
 
 
+def script_of(text: str, sample: int = 400) -> str:
+    """The dominant Unicode script of the text's letters (``LATIN``, ``CYRILLIC``, ``CJK``…)."""
+    scripts: Counter[str] = Counter()
+    for char in text:
+        if char.isalpha():
+            scripts[unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]] += 1
+            if sum(scripts.values()) >= sample:
+                break
+    return scripts.most_common(1)[0][0] if scripts else "NONE"
+
+
+def language_key(language: str | None, text: str) -> str:
+    """``ru-CYRILLIC``, ``sr-LATIN``: one language's two scripts share no words, so they count
+    apart."""
+    base = (language or "und").split("-", 1)[0].lower()
+    return f"{base}-{script_of(text)}"
+
+
+def make_document(
+    text: str, title: str | None, language: str | None, config: GroupingConfig
+) -> Document:
+    """Everything grouping computes from an article before it meets the index."""
+    return Document(
+        fingerprint=fingerprint(text, config.fingerprint),
+        language=language_key(language, text),
+        signature=frozenset(signature_keys(text)),
+        embedding_text=embedding_text(title, text, config.embed_words),
+    )
+
+
+def _base(language: str) -> str:
+    return language.split("-", 1)[0]
+
+
+@dataclass
+class _Stored:
+    cluster_id: int
+    language: str
+    words: LeanMinHash
+    signature: frozenset[str]
+    vector: np.ndarray | None  # centred at the time it was added
+
+
 class GroupingIndex:
-    """Signatures of every stored article, searchable for near-duplicates.
+    """Every stored article's fingerprints, searchable for the cluster a new one belongs to."""
 
-    The rule: a new article joins the cluster of its most similar stored article when that
-    similarity reaches ``match_threshold`` (an exact text copy always does); otherwise it starts
-    a cluster. When its neighbours sit in several clusters, the closest one wins and the clusters
-    stay apart.
-    """
-
-    def __init__(self, config: GroupingConfig) -> None:
+    def __init__(self, config: GroupingConfig, embedder: Embedder | None = None) -> None:
         self.config = config
-        self._lsh = MinHashLSH(threshold=config.lsh_threshold, num_perm=config.fingerprint.num_perm)
-        self._signatures: dict[int, LeanMinHash] = {}
-        self._clusters: dict[int, int] = {}
+        self.embedder = embedder
+        num_perm = config.fingerprint.num_perm
+        self._words = MinHashLSH(threshold=config.lsh_threshold, num_perm=num_perm)
+        self._signatures = MinHashLSH(threshold=config.signature_lsh_threshold, num_perm=num_perm)
+        self._articles: dict[int, _Stored] = {}
         self._by_text: dict[str, int] = {}
+        self._members: dict[int, list[int]] = {}
+        self._key_counts: Counter[str] = Counter()
+        self._documents = 0
+        self._language_sums: dict[str, np.ndarray] = {}
+        self._language_counts: Counter[str] = Counter()
+        self._global_sum: np.ndarray | None = None
+        self._centroid_row: dict[int, int] = {}
+        self._centroid_cluster: list[int] = []
+        self._centroid_sums: np.ndarray | None = None
+        self._centroid_counts = np.zeros(0, dtype=np.float32)
+        self.embedding_calls = 0
 
     def __len__(self) -> int:
-        return len(self._signatures)
+        return len(self._articles)
 
     def __contains__(self, article_id: int) -> bool:
-        return article_id in self._signatures
+        return article_id in self._articles
 
-    def add(self, article_id: int, cluster_id: int, fp: Fingerprint) -> None:
-        """Index a stored article."""
-        if article_id in self._signatures:
+    def cluster_ids(self) -> Iterable[int]:
+        """The clusters that have indexed members."""
+        return self._members.keys()
+
+    # --- signatures and vectors ------------------------------------------------------------
+
+    def informative_keys(self, keys: frozenset[str]) -> frozenset[str]:
+        """The keys not shared by more than ``signature_max_share`` of the articles seen."""
+        if self._documents < 20:
+            return keys
+        limit = self.config.signature_max_share * self._documents
+        return frozenset(k for k in keys if self._key_counts[k] <= limit)
+
+    def _signature_minhash(self, keys: frozenset[str]) -> MinHash:
+        config = self.config.fingerprint
+        minhash = MinHash(num_perm=config.num_perm, seed=config.seed + 1, scheme="affine32")
+        minhash.update_batch([key.encode() for key in sorted(keys)])
+        return minhash
+
+    def ensure_vector(self, doc: Document) -> np.ndarray | None:
+        """The document's raw embedding, computed once (``None`` without an embedder)."""
+        if doc.vector is None and self.embedder is not None:
+            doc.vector = self.embedder.embed([doc.embedding_text])[0]
+            self.embedding_calls += 1
+        return doc.vector
+
+    def _centred(self, vector: np.ndarray, language: str) -> np.ndarray:
+        """The vector minus its language's running mean (shrunk towards the global mean)."""
+        prior = self.config.centring_prior
+        if self._global_sum is None:
+            mean = np.zeros_like(vector)
+        else:
+            global_mean = self._global_sum / max(sum(self._language_counts.values()), 1)
+            total = self._language_sums.get(language, np.zeros_like(vector)) + prior * global_mean
+            mean = total / (self._language_counts[language] + prior)
+        centred = vector - mean
+        norm = float(np.linalg.norm(centred))
+        return centred / norm if norm else centred
+
+    # --- adding ------------------------------------------------------------------------------
+
+    def add(self, article_id: int, cluster_id: int, doc: Document) -> None:
+        """Index a stored article as a member of ``cluster_id``."""
+        if article_id in self._articles:
             raise ValueError(f"article {article_id} is already indexed")
-        self._lsh.insert(article_id, fp.minhash, check_duplication=False)
-        self._signatures[article_id] = fp.minhash
-        self._clusters[article_id] = cluster_id
-        self._by_text.setdefault(fp.text_sha256, article_id)
+        keys = self.informative_keys(doc.signature)
+        centred = None
+        if doc.vector is not None:
+            centred = self._centred(doc.vector, doc.language).astype(np.float32)
+            self._learn_language(doc.vector, doc.language)
+            self._add_to_centroid(cluster_id, centred)
+        self._articles[article_id] = _Stored(
+            cluster_id, doc.language, doc.fingerprint.minhash, keys, centred
+        )
+        self._members.setdefault(cluster_id, []).append(article_id)
+        self._words.insert(article_id, doc.fingerprint.minhash, check_duplication=False)
+        if keys:
+            self._signatures.insert(
+                article_id, self._signature_minhash(keys), check_duplication=False
+            )
+        self._by_text.setdefault(doc.fingerprint.text_sha256, article_id)
+        self._key_counts.update(doc.signature)
+        self._documents += 1
 
-    def match(self, fp: Fingerprint) -> Match | None:
-        """The best match for ``fp`` among indexed articles, or ``None`` for a new story."""
-        exact = self._by_text.get(fp.text_sha256)
+    def _learn_language(self, vector: np.ndarray, language: str) -> None:
+        if self._global_sum is None:
+            self._global_sum = np.zeros_like(vector)
+        self._global_sum += vector
+        self._language_sums[language] = self._language_sums.get(language, 0) + vector
+        self._language_counts[language] += 1
+
+    def _add_to_centroid(self, cluster_id: int, centred: np.ndarray) -> None:
+        row = self._centroid_row.get(cluster_id)
+        if row is None:
+            row = len(self._centroid_cluster)
+            if self._centroid_sums is None or row >= len(self._centroid_sums):
+                grown = max(64, 2 * row)
+                sums = np.zeros((grown, len(centred)), dtype=np.float32)
+                counts = np.zeros(grown, dtype=np.float32)
+                if self._centroid_sums is not None:
+                    sums[:row] = self._centroid_sums[:row]
+                    counts[:row] = self._centroid_counts[:row]
+                self._centroid_sums, self._centroid_counts = sums, counts
+            self._centroid_row[cluster_id] = row
+            self._centroid_cluster.append(cluster_id)
+        self._centroid_sums[row] += centred
+        self._centroid_counts[row] += 1
+
+    # --- matching ----------------------------------------------------------------------------
+
+    def match(self, doc: Document) -> Match | None:
+        """The cluster ``doc`` belongs to, or ``None`` for a new story."""
+        exact = self._by_text.get(doc.fingerprint.text_sha256)
         if exact is not None:
-            return Match(exact, self._clusters[exact], 1.0, MatchKind.EXACT)
+            return Match(exact, self._articles[exact].cluster_id, 1.0, MatchKind.EXACT)
+        return self._near_duplicate(doc) or self._translation(doc)
+
+    def _near_duplicate(self, doc: Document) -> Match | None:
         best: Match | None = None
-        for article_id in self._lsh.query(fp.minhash):
-            similarity = fp.minhash.jaccard(self._signatures[article_id])
+        for article_id in self._words.query(doc.fingerprint.minhash):
+            stored = self._articles[article_id]
+            if stored.language != doc.language:
+                continue
+            similarity = float(doc.fingerprint.minhash.jaccard(stored.words))
             if similarity < self.config.match_threshold:
                 continue
             if best is None or (similarity, -article_id) > (best.similarity, -best.article_id):
-                best = Match(
-                    article_id, self._clusters[article_id], similarity, MatchKind.NEAR_DUPLICATE
-                )
+                best = Match(article_id, stored.cluster_id, similarity, MatchKind.NEAR_DUPLICATE)
         return best
 
-    def similarity(self, fp: Fingerprint, article_id: int) -> float:
-        """Estimated Jaccard similarity between ``fp`` and an indexed article."""
-        if fp.minhash is self._signatures[article_id]:
-            return 1.0
-        return float(fp.minhash.jaccard(self._signatures[article_id]))
+    def _candidate_clusters(self, keys: frozenset[str], centred: np.ndarray | None) -> set[int]:
+        clusters = set()
+        if keys:
+            for article_id in self._signatures.query(self._signature_minhash(keys)):
+                clusters.add(self._articles[article_id].cluster_id)
+        rows = len(self._centroid_cluster)
+        if centred is not None and self._centroid_sums is not None:
+            sims = self._centroid_sums[:rows] @ centred / self._centroid_counts[:rows]
+            nearest = np.argsort(-sims)[: self.config.candidate_clusters]
+            clusters.update(self._centroid_cluster[i] for i in nearest)
+        return clusters
+
+    def _translation(self, doc: Document) -> Match | None:
+        keys = self.informative_keys(doc.signature)
+        vector = self.ensure_vector(doc)
+        centred = self._centred(vector, doc.language) if vector is not None else None
+        best: tuple[float, int] | None = None
+        for cluster_id in self._candidate_clusters(keys, centred):
+            score = self._score(doc, keys, centred, cluster_id)
+            if score is not None and (best is None or (score, -cluster_id) > (best[0], -best[1])):
+                best = (score, cluster_id)
+        if best is None:
+            return None
+        score, cluster_id = best
+        members = self._members[cluster_id]
+        languages = {_base(self._articles[m].language) for m in members}
+        kind = (
+            MatchKind.NEAR_DUPLICATE if _base(doc.language) in languages else MatchKind.TRANSLATION
+        )
+        closest = max(members, key=lambda m: self._pair_score(doc, keys, centred, m))
+        return Match(closest, cluster_id, round(score, 4), kind)
+
+    def _score(
+        self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, cluster_id: int
+    ) -> float | None:
+        """The cluster's average-link score for ``doc``, or ``None`` if it is ruled out."""
+        config = self.config
+        members = [self._articles[m] for m in self._members[cluster_id]]
+        own_language = [m for m in members if m.language == doc.language]
+        if own_language:
+            wording = max(float(doc.fingerprint.minhash.jaccard(m.words)) for m in own_language)
+            if wording < config.same_language_veto:
+                return None
+        signature = float(np.mean([_jaccard(keys, m.signature) for m in members]))
+        row = self._centroid_row.get(cluster_id)
+        if centred is None or row is None or self._centroid_sums is None:
+            return signature if signature >= config.signature_only_threshold else None
+        embedding = float(self._centroid_sums[row] @ centred / self._centroid_counts[row])
+        if len(keys) < config.signature_min_keys:
+            score = embedding - config.low_signature_threshold + config.translation_threshold
+        else:
+            score = embedding + config.signature_weight * signature
+        return score if score >= config.translation_threshold else None
+
+    def _pair_score(
+        self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, article_id: int
+    ) -> float:
+        stored = self._articles[article_id]
+        score = _jaccard(keys, stored.signature)
+        if centred is not None and stored.vector is not None:
+            score += float(stored.vector @ centred)
+        return score
+
+    def similarity(self, doc: Document, article_id: int) -> float:
+        """How close ``doc`` is to a stored article: word Jaccard in the same language and
+        script, else embedding cosine (language-centred), else signature Jaccard."""
+        stored = self._articles[article_id]
+        if stored.language == doc.language:
+            return float(doc.fingerprint.minhash.jaccard(stored.words))
+        if doc.vector is not None and stored.vector is not None:
+            centred = self._centred(doc.vector, doc.language)
+            return round(float(stored.vector @ centred), 4)
+        return round(_jaccard(self.informative_keys(doc.signature), stored.signature), 4)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def group_in_order(
+    documents: Iterable[tuple[str, Document]], index: GroupingIndex
+) -> Iterator[tuple[str, int, Match | None]]:
+    """Group documents one after another, numbering clusters from 1: ``newscrawl group``'s loop.
+
+    Yields each document's key, its cluster number and the match that put it there.
+    """
+    next_cluster = 1 + max(index.cluster_ids(), default=0)
+    for article_id, (key, doc) in enumerate(documents, start=1 + len(index)):
+        match = index.match(doc)
+        if match is None:
+            cluster_id, next_cluster = next_cluster, next_cluster + 1
+        else:
+            cluster_id = match.cluster_id
+        index.add(article_id, cluster_id, doc)
+        yield key, cluster_id, match

@@ -96,5 +96,9 @@ class Article(Base):
     text_storage: Mapped[str] = mapped_column(String(16))  # pipelines.textdelta.Storage
     text_payload: Mapped[bytes | None] = mapped_column(LargeBinary)
     signature: Mapped[bytes] = mapped_column(LargeBinary)  # MinHash hash values, uint32
+    language_key: Mapped[str | None] = mapped_column(String(48))  # language and script
+    signature_keys: Mapped[str | None] = mapped_column(Text)  # language-neutral keys, spaced
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32, L2-normalised
+    changes: Mapped[str | None] = mapped_column(Text)  # JSON: pipelines.changes.Changes
 
     cluster: Mapped[Cluster] = relationship(back_populates="members", foreign_keys=[cluster_id])

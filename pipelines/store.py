@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+import numpy as np
+from sqlalchemy import Engine, Row, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from pipelines.changes import compare
+from pipelines.embed import Embedder
 from pipelines.extract import ExtractedArticle
 from pipelines.fingerprint import Fingerprint, signature_from_bytes, signature_to_bytes
-from pipelines.group import GroupingConfig, GroupingIndex, Match, MatchKind
+from pipelines.group import Document, GroupingConfig, GroupingIndex, Match, MatchKind
 from pipelines.models import Article, Cluster
 from pipelines.textdelta import EncodedText, Storage, decode, encode
 
@@ -21,11 +25,11 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class NewArticle:
-    """An extracted, fingerprinted article ready to store."""
+    """An extracted article with its grouping document, ready to store."""
 
     url: str
     article: ExtractedArticle
-    fingerprint: Fingerprint
+    document: Document
     source: str | None = None
     query: str | None = None
 
@@ -76,22 +80,45 @@ def _earlier(candidate: datetime | None, current: datetime | None) -> bool:
 class ArticleStore:
     """The database plus the grouping index that mirrors every stored signature."""
 
-    def __init__(self, engine: Engine, grouping: GroupingConfig, delta_timeout: float = 1.0):
+    def __init__(
+        self,
+        engine: Engine,
+        grouping: GroupingConfig,
+        embedder: Embedder | None = None,
+        delta_timeout: float = 1.0,
+    ) -> None:
         self.engine = engine
         self.grouping = grouping
         self.delta_timeout = delta_timeout
-        self.index = GroupingIndex(grouping)
+        self.index = GroupingIndex(grouping, embedder)
 
     def load_index(self) -> int:
-        """Index every stored signature (so new articles group against earlier crawls)."""
-        query = select(Article.id, Article.cluster_id, Article.text_sha256, Article.signature)
+        """Index every stored article, oldest first (so new ones group against earlier crawls)."""
+        query = select(
+            Article.id,
+            Article.cluster_id,
+            Article.text_sha256,
+            Article.signature,
+            Article.language_key,
+            Article.signature_keys,
+            Article.embedding,
+        ).order_by(Article.id)
         with self.engine.connect() as connection:
-            for article_id, cluster_id, sha, signature in connection.execute(query):
-                if article_id in self.index:
-                    continue
-                minhash = signature_from_bytes(signature, self.grouping.fingerprint)
-                self.index.add(article_id, cluster_id, Fingerprint(sha, minhash))
+            for row in connection.execute(query):
+                if row.id not in self.index:
+                    self.index.add(row.id, row.cluster_id, self._stored_document(row))
         return len(self.index)
+
+    def _stored_document(self, row: Row[Any]) -> Document:
+        minhash = signature_from_bytes(row.signature, self.grouping.fingerprint)
+        vector = np.frombuffer(row.embedding, dtype=np.float32) if row.embedding else None
+        return Document(
+            fingerprint=Fingerprint(row.text_sha256, minhash),
+            language=row.language_key or "und-NONE",
+            signature=frozenset((row.signature_keys or "").split()),
+            embedding_text="",
+            vector=vector,
+        )
 
     def is_stored(self, url: str) -> bool:
         """True when an article with this URL is stored."""
@@ -126,7 +153,7 @@ class ArticleStore:
                 ).first()
                 if existing is not None:
                     return StoreResult(existing.id, existing.cluster_id, created=False)
-                match = self.index.match(new.fingerprint)
+                match = self.index.match(new.document)
                 if match is None:
                     article = self._start_cluster(session, new)
                 else:
@@ -140,7 +167,7 @@ class ArticleStore:
                 raise
             logger.info("%s was stored concurrently; keeping the stored copy", new.url)
             return StoreResult(row.id, row.cluster_id, created=False)
-        self.index.add(article.id, article.cluster_id, new.fingerprint)
+        self.index.add(article.id, article.cluster_id, new.document)
         return StoreResult(
             article.id,
             article.cluster_id,
@@ -152,6 +179,7 @@ class ArticleStore:
 
     def _new_row(self, new: NewArticle, cluster: Cluster) -> Article:
         meta = new.article
+        vector = new.document.vector
         return Article(
             url=new.url,
             canonical_url=meta.canonical_url,
@@ -163,9 +191,12 @@ class ArticleStore:
             published=meta.published,
             language=meta.language,
             cluster=cluster,
-            text_sha256=new.fingerprint.text_sha256,
+            text_sha256=new.document.fingerprint.text_sha256,
             text_bytes=len(meta.text.encode("utf-8")),
-            signature=signature_to_bytes(new.fingerprint.minhash),
+            signature=signature_to_bytes(new.document.fingerprint.minhash),
+            language_key=new.document.language,
+            signature_keys=" ".join(sorted(new.document.signature)),
+            embedding=None if vector is None else vector.astype(np.float32).tobytes(),
         )
 
     def _start_cluster(self, session: Session, new: NewArticle) -> Article:
@@ -192,7 +223,10 @@ class ArticleStore:
         else:
             encoded = encode(cluster.text, new.article.text, self.delta_timeout)
             article.text_storage, article.text_payload = encoded.storage, encoded.payload
-            article.similarity = self.index.similarity(new.fingerprint, representative.id)
+            article.similarity = self.index.similarity(new.document, representative.id)
+            same_language = new.document.language == representative.language_key
+            changes = compare(cluster.text, new.article.text, same_language)
+            article.changes = changes.to_json() if changes else None
         session.add(article)
         session.flush()
         return article
@@ -206,14 +240,19 @@ class ArticleStore:
         cluster.representative = article
         article.text_storage, article.text_payload = Storage.REPRESENTATIVE, None
         article.similarity = 1.0
+        article.changes = None
         for member in members:
             encoded = encode(cluster.text, texts[member.id], self.delta_timeout)
             member.text_storage, member.text_payload = encoded.storage, encoded.payload
-            member.similarity = self.index.similarity(new.fingerprint, member.id)
+            member.similarity = self.index.similarity(new.document, member.id)
+            same_language = member.language_key == new.document.language
+            changes = compare(cluster.text, texts[member.id], same_language)
+            member.changes = changes.to_json() if changes else None
             if member.match_kind == MatchKind.ORIGINAL:
-                member.match_kind = (
-                    MatchKind.EXACT
-                    if member.text_sha256 == article.text_sha256
-                    else MatchKind.NEAR_DUPLICATE
-                )
+                if member.text_sha256 == article.text_sha256:
+                    member.match_kind = MatchKind.EXACT
+                elif same_language:
+                    member.match_kind = MatchKind.NEAR_DUPLICATE
+                else:
+                    member.match_kind = MatchKind.TRANSLATION
         article.match_kind = MatchKind.ORIGINAL

@@ -16,8 +16,7 @@ import pytest
 from newscrawl.cli import database_url, main
 from pipelines.database import open_database
 from pipelines.extract import ExtractedArticle
-from pipelines.fingerprint import fingerprint
-from pipelines.group import GroupingConfig
+from pipelines.group import GroupingConfig, make_document
 from pipelines.store import ArticleStore, NewArticle
 
 ARTICLE = """<html><head><meta charset="utf-8"><title>Kursk plant drone strike</title>
@@ -105,8 +104,8 @@ def test_clusters_lists_members_as_table_and_json(tmp_path: Path) -> None:
         [(STORY, datetime(2025, 5, 2, tzinfo=UTC)), (STORY + " Updated.", None), (OTHER, None)]
     ):
         article = ExtractedArticle(text, f"Title {n}", None, when, "en", f"Outlet {n}", None)
-        fp = fingerprint(text, GroupingConfig().fingerprint)
-        store.add(NewArticle(f"https://o{n}.example/a", article, fp, "feed", "Millbrook"))
+        doc = make_document(text, None, "en", GroupingConfig())
+        store.add(NewArticle(f"https://o{n}.example/a", article, doc, "feed", "Millbrook"))
     engine.dispose()
 
     code, out = run("clusters", "--db", str(tmp_path / "db.sqlite"), "--format", "json")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.fingerprint import Fingerprint, FingerprintConfig, fingerprint
-from pipelines.group import GroupingConfig, GroupingIndex, Match, MatchKind
+from pipelines.fingerprint import FingerprintConfig
+from pipelines.group import Document, GroupingConfig, GroupingIndex, Match, MatchKind, make_document
 
 CONFIG = GroupingConfig()
 
@@ -41,8 +41,8 @@ UNRELATED = (
 )
 
 
-def fp(text: str) -> Fingerprint:
-    return fingerprint(text, CONFIG.fingerprint)
+def fp(text: str, config: GroupingConfig = CONFIG) -> Document:
+    return make_document(text, None, "en", config)
 
 
 @pytest.fixture
@@ -118,7 +118,8 @@ def test_threshold_decides_near_duplicates() -> None:
     half = " ".join(S[0:3] + S[5:8])  # shares about half its shingles with ORIGINAL
     loose = GroupingIndex(CONFIG)
     loose.add(1, 10, fp(ORIGINAL))
-    strict = GroupingIndex(GroupingConfig(match_threshold=0.9))
+    # the signature path is switched off here, so only word similarity can decide
+    strict = GroupingIndex(GroupingConfig(match_threshold=0.9, signature_only_threshold=1.1))
     strict.add(1, 10, fp(ORIGINAL))
     similarity = loose.similarity(fp(half), 1)
     assert CONFIG.match_threshold < similarity < 0.9
@@ -157,6 +158,6 @@ def test_similarity_of_the_same_signature_is_one(index: GroupingIndex) -> None:
 def test_config_signature_size_is_used() -> None:
     config = GroupingConfig(fingerprint=FingerprintConfig(num_perm=64))
     index = GroupingIndex(config)
-    index.add(1, 10, fingerprint(ORIGINAL, config.fingerprint))
-    match = index.match(fingerprint(REWRITE, config.fingerprint))
+    index.add(1, 10, fp(ORIGINAL, config))
+    match = index.match(fp(REWRITE, config))
     assert match is not None and match.cluster_id == 10

