@@ -17,6 +17,7 @@ from w3lib.encoding import html_to_unicode
 
 from newscrawl.config import extract_config, grouping_config, project_settings
 from newscrawl.sources import sources_toml
+from pipelines.changes import Changes
 from pipelines.clusters import ClusterView, list_clusters
 from pipelines.database import DatabaseError, open_database
 from pipelines.embed import load_embedder
@@ -55,7 +56,24 @@ def format_clusters(clusters: list[ClusterView]) -> str:
                 f" {member.similarity:4.2f}  {(member.outlet or '?')[:24]:24}  {member.title or ''}"
             )
             lines.append(f"      {member.url}")
+            if member.changes:
+                lines.append(f"      changed: {describe_changes(member.changes)}")
     return "\n".join(lines) if lines else "no clusters stored"
+
+
+def describe_changes(changes: Changes) -> str:
+    """One line: numbers added and missing, names spelled otherwise, sentences added."""
+    parts = []
+    if changes.numbers_added or changes.numbers_missing:
+        numbers = [f"+{n}" for n in changes.numbers_added] + [
+            f"-{n}" for n in changes.numbers_missing
+        ]
+        parts.append("numbers " + " ".join(numbers))
+    if changes.names_respelled:
+        parts.append("names " + ", ".join(f"{a} → {b}" for a, b in changes.names_respelled))
+    if changes.sentences_added:
+        parts.append(f"{len(changes.sentences_added)} sentence(s) added")
+    return " · ".join(parts)
 
 
 def cmd_clusters(args: argparse.Namespace, out: TextIO) -> int:

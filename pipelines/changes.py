@@ -74,21 +74,32 @@ def _folded(name: str) -> str:
     return re.sub(r"[^a-z ]", "", fold(name).lower().replace("-", " ")).strip()
 
 
-def respelled_names(representative: str, member: str) -> list[tuple[str, str]]:
-    """Member names that the representative spells differently (by their transliterations)."""
-    ours = {_folded(n): n for n in names(representative)}
-    theirs = {_folded(n): n for n in names(member)}
+def respelled_names(representative: str, member: str, same_language: bool) -> list[tuple[str, str]]:
+    """Names the member spells otherwise than the representative, paired when each is the
+    other's closest spelling (compared by transliteration). Across languages only names of two
+    or more words count: single words are too often just inflected."""
+
+    def spellings(text: str) -> dict[str, str]:
+        found = {_folded(n): n for n in names(text)}
+        return {k: v for k, v in found.items() if k and (same_language or " " in k)}
+
+    ours, theirs = spellings(representative), spellings(member)
+    only_ours = [o for o in ours if o not in theirs]
+    only_theirs = [t for t in theirs if t not in ours]
+
+    def closest(name: str, pool: list[str]) -> str | None:
+        return max(pool, key=lambda other: SequenceMatcher(None, name, other).ratio(), default=None)
+
     pairs = []
-    for folded, written in sorted(theirs.items()):
-        if folded in ours or not folded:
-            continue
-        best = max(ours, key=lambda o: SequenceMatcher(None, o, folded).ratio(), default=None)
+    for folded in sorted(only_theirs):
+        best = closest(folded, only_ours)
         if (
             best
             and best[0] == folded[0]
+            and closest(best, only_theirs) == folded
             and SequenceMatcher(None, best, folded).ratio() >= _NAME_SIMILARITY
         ):
-            pairs.append((ours[best], written))
+            pairs.append((ours[best], theirs[folded]))
     return pairs
 
 
@@ -114,6 +125,6 @@ def compare(representative: str, member: str, same_language: bool) -> Changes:
     return Changes(
         numbers_added=[theirs[k] for k in theirs if k not in ours],
         numbers_missing=[ours[k] for k in ours if k not in theirs],
-        names_respelled=respelled_names(representative, member),
+        names_respelled=respelled_names(representative, member, same_language),
         sentences_added=added_sentences(representative, member) if same_language else [],
     )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
+from pipelines.changes import Changes
 from pipelines.models import Article, Cluster
 from pipelines.store import article_text
 
@@ -26,6 +27,7 @@ class MemberView:
     match_kind: str
     similarity: float
     source: str | None
+    changes: Changes
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -70,6 +72,7 @@ def _member(article: Article) -> MemberView:
         match_kind=article.match_kind,
         similarity=round(article.similarity, 4),
         source=article.source,
+        changes=Changes.from_json(article.changes),
     )
 
 

@@ -8,7 +8,8 @@ The rule, for a new article (see docs/grouping.md for why):
 3. otherwise candidate clusters come from the language-neutral signature index (numbers, dates,
    name skeletons) and, with an embedding backend, from the clusters whose language-centred
    embedding centroid is nearest. Each candidate is scored by its average embedding similarity
-   plus ``signature_weight`` × its average signature Jaccard (average link over members); a
+   plus ``signature_weight`` × its average signature Jaccard (average link over members), and an
+   average signature Jaccard of ``signature_only_threshold`` is enough on its own; a
    cluster that holds an article in the new article's own language and script but shares almost
    no wording with it (Jaccard < ``same_language_veto``) is another outlet's report of the same
    event and is ruled out. The best score over ``translation_threshold`` wins (``translation``,
@@ -309,15 +310,16 @@ class GroupingIndex:
             if wording < config.same_language_veto:
                 return None
         signature = float(np.mean([_jaccard(keys, m.signature) for m in members]))
+        enough_signature = signature >= config.signature_only_threshold
         row = self._centroid_row.get(cluster_id)
         if centred is None or row is None or self._centroid_sums is None:
-            return signature if signature >= config.signature_only_threshold else None
+            return signature if enough_signature else None
         embedding = float(self._centroid_sums[row] @ centred / self._centroid_counts[row])
         if len(keys) < config.signature_min_keys:
             score = embedding - config.low_signature_threshold + config.translation_threshold
         else:
             score = embedding + config.signature_weight * signature
-        return score if score >= config.translation_threshold else None
+        return score if score >= config.translation_threshold or enough_signature else None
 
     def _pair_score(
         self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, article_id: int

@@ -234,7 +234,8 @@ class ArticleStore:
     def _make_representative(
         self, cluster: Cluster, members: list[Article], article: Article, new: NewArticle
     ) -> None:
-        """Make ``article`` the cluster's representative and re-encode every member against it."""
+        """Make ``article`` the cluster's representative; every member is re-encoded against it and
+        its kind, similarity and changes are taken again relative to it."""
         texts = {m.id: decode(cluster.text, stored_text(m)) for m in members}
         cluster.text = new.article.text
         cluster.representative = article
@@ -248,11 +249,10 @@ class ArticleStore:
             same_language = member.language_key == new.document.language
             changes = compare(cluster.text, texts[member.id], same_language)
             member.changes = changes.to_json() if changes else None
-            if member.match_kind == MatchKind.ORIGINAL:
-                if member.text_sha256 == article.text_sha256:
-                    member.match_kind = MatchKind.EXACT
-                elif same_language:
-                    member.match_kind = MatchKind.NEAR_DUPLICATE
-                else:
-                    member.match_kind = MatchKind.TRANSLATION
+            if member.text_sha256 == article.text_sha256:
+                member.match_kind = MatchKind.EXACT
+            elif same_language:
+                member.match_kind = MatchKind.NEAR_DUPLICATE
+            else:
+                member.match_kind = MatchKind.TRANSLATION
         article.match_kind = MatchKind.ORIGINAL

@@ -182,16 +182,20 @@ def test_crawl_groups_stores_once_skips_bad_input_and_recrawl_adds_nothing(
     assert unrelated and not any(base + a.path in rows for a in unrelated)
     assert first.stat("stored/new") == len(rows)
 
-    # Grouping: the English rewrites of the Kursk story form one cluster, and clusters are pure.
+    # Grouping: the Kursk story's rewrites and its Russian original form one cluster, and every
+    # cluster holds one story (the near-miss Kursk stories stay apart).
     engine = open_database(database_url)
     clusters = list_clusters(engine)
     by_url = {m.url: c for c in clusters for m in c.members}
-    english_family = [
-        base + a.path for a in demo.values() if a.story == KURSK_FAMILY and a.language == "en"
-    ]
-    assert len(english_family) >= 3
-    kursk_cluster = by_url[english_family[0]]
-    assert {by_url[u].id for u in english_family} == {kursk_cluster.id}
+    family = [base + a.path for a in demo.values() if a.story == KURSK_FAMILY]
+    assert {demo[u].language for u in family} == {"en", "ru"} and len(family) >= 4
+    kursk_cluster = by_url[family[0]]
+    assert {by_url[u].id for u in family} == {kursk_cluster.id}
+    # The Russian interview, published first, is the representative; the rest translate it.
+    representative = kursk_cluster.members[0]
+    assert representative.id == kursk_cluster.representative_id
+    assert demo[representative.url].language == "ru"
+    assert {m.match_kind for m in kursk_cluster.members[1:]} == {"translation"}
     for cluster in clusters:
         stories = {demo[m.url].story if m.url in demo else m.url for m in cluster.members}
         assert len(stories) == 1, f"cluster {cluster.id} mixes stories {stories}"
