@@ -68,6 +68,10 @@ def names(text: str) -> set[str]:
 def _keep(found: set[str], run: list[str], opens_sentence: bool) -> None:
     if len(run) > 1 or (run and not opens_sentence and len(run[0]) > 3):
         found.add(" ".join(run))
+    if (
+        opens_sentence and len(run) > 1
+    ):  # "Yesterday Vladimir Putin": the capital may be the start's
+        _keep(found, run[1:], opens_sentence=False)
 
 
 def _folded(name: str) -> str:

@@ -1,0 +1,97 @@
+"""The language-neutral signature: numbers, dates and names that survive translation."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.signature import date_keys, name_keys, number_keys, numbers, signature_keys, skeleton
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "some 11,000 soldiers",
+        "some 11 000 soldiers",
+        "some 11.000 Soldaten",
+        "some 11 thousand soldiers",
+        "около 11 тысяч военных",
+        "unos 11 mil soldados",
+        "около 11\u00a0000 военных",
+    ],
+)
+def test_one_number_written_many_ways_is_one_key(text: str) -> None:
+    assert "n11000" in set(number_keys(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("1.5 million people", "n1.5e+06"),
+        ("1,5 млн человек", "n1.5e+06"),
+        ("3 млрд рублей", "n3e+09"),
+        ("$2bn deal", "n2e+09"),
+        ("in 1953 the war ended", "y1953"),
+        ("3.7 per cent", None),  # below ten: too common to say anything
+    ],
+)
+def test_scales_years_and_small_numbers(text: str, key: str | None) -> None:
+    keys = set(number_keys(text))
+    if key is None:
+        assert keys == set()
+    else:
+        assert key in keys
+
+
+def test_numbers_keep_how_the_text_wrote_them() -> None:
+    assert numbers("between 11,000 and 50 000 soldiers in 2024") == {
+        "n11000": "11,000",
+        "n50000": "50 000",
+        "y2024": "2024",
+    }
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["on 28 April 2025", "on April 28, 2025", "28 апреля 2025 года", "le 28 avril", "am 28. April"],
+)
+def test_dates_in_several_languages_meet(text: str) -> None:
+    assert {"m04", "d04-28"} <= set(date_keys(text))
+
+
+def test_a_month_word_without_a_number_is_not_a_date() -> None:
+    assert set(date_keys("You may go to the market in march")) == set()
+
+
+@pytest.mark.parametrize("spelling", ["Klitschko", "Кличко", "Kliczko", "Klychko", "Klitchko"])
+def test_spelling_variants_share_a_skeleton(spelling: str) -> None:
+    assert skeleton(spelling) == skeleton("Klitschko")
+
+
+def test_names_inside_sentences_count_and_sentence_starts_do_not() -> None:
+    keys = set(name_keys("Yesterday the mayor met Vitali Klitschko. Officials said more."))
+    assert f"k{skeleton('Klitschko')}" in keys
+    assert f"k{skeleton('Vitali')}" in keys
+    assert f"k{skeleton('Yesterday')}" not in keys and f"k{skeleton('Officials')}" not in keys
+
+
+def test_a_translation_shares_most_keys_and_another_story_few() -> None:
+    english = (
+        "Kim Yen Un said that between 11,000 and 50,000 North Korean soldiers were sent to the "
+        "Kursk region on 28 April 2025. The army had not fought since 1953."
+    )
+    russian = (
+        "Ким Ен Ун заявил, что от 11 тысяч до 50 000 северокорейских военных были направлены в "
+        "Курскую область 28 апреля 2025 года. Армия не воевала с 1953 года."
+    )
+    other = (
+        "A drone hit the Kursk nuclear plant on 3 May, the operator Rosenergoatom said, and "
+        "radiation stayed at 0.11 microsieverts per hour."
+    )
+
+    def jaccard(a: set[str], b: set[str]) -> float:
+        return len(a & b) / len(a | b)
+
+    en, ru, ot = signature_keys(english), signature_keys(russian), signature_keys(other)
+    assert {"n11000", "n50000", "y1953", "y2025", "d04-28"} <= en & ru
+    assert jaccard(en, ru) > 0.3
+    assert jaccard(en, ot) < 0.1

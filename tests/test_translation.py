@@ -1,0 +1,195 @@
+"""Grouping across languages: embeddings with language centring, the signature, and the veto.
+
+A deterministic stand-in embedder gives every text its story's direction plus a strong bias of
+its language, as real multilingual models do, so centring has to remove the bias first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from pipelines.clusters import list_clusters, member_text
+from pipelines.database import open_database
+from pipelines.extract import ExtractedArticle
+from pipelines.group import Document, GroupingConfig, GroupingIndex, MatchKind, make_document
+from pipelines.store import ArticleStore, NewArticle
+
+DIMENSIONS = 48
+RNG = np.random.default_rng(7)
+STORIES = {
+    name: RNG.normal(size=DIMENSIONS) for name in ("troops", "plant", "farm", "match", "rates")
+}
+LANGUAGES = {"en": RNG.normal(size=DIMENSIONS) * 2.5, "ru": RNG.normal(size=DIMENSIONS) * 2.5}
+
+
+class StoryEmbedder:
+    """Embeds a text by the story and language whose marker word it contains."""
+
+    name = "stand-in"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        self.calls += len(texts)
+        rows = []
+        for text in texts:
+            story = next(s for s in STORIES if f"story{s}" in text.replace(" ", ""))
+            language = "ru" if any("а" <= ch <= "я" for ch in text.lower()) else "en"
+            vector = STORIES[story] + LANGUAGES[language] + RNG.normal(size=DIMENSIONS) * 0.2
+            rows.append(vector / np.linalg.norm(vector))
+        return np.asarray(rows, dtype=np.float32)
+
+
+CONFIG = GroupingConfig(centring_prior=1.0)
+
+# Filler stories in both languages, so that each language's mean can be learnt.
+FILLER = [
+    ("en", "farm", "Farmers in the east sowed wheat early this spring because the soil was warm."),
+    ("en", "match", "The home side won the derby after a late goal and the fans sang for an hour."),
+    ("en", "rates", "The bank kept its rate as inflation slowed and the currency barely moved."),
+    ("ru", "farm", "Аграрии востока рано посеяли пшеницу, потому что земля прогрелась."),
+    ("ru", "match", "Хозяева выиграли дерби благодаря позднему голу, болельщики пели час."),
+    ("ru", "rates", "Банк сохранил ставку, инфляция замедлилась, валюта почти не изменилась."),
+]
+TROOPS_EN = (
+    "storytroops North Korean soldiers were sent to the region out of duty, a researcher said, "
+    "and they gained experience of modern war."
+)
+TROOPS_RU = (
+    "storytroops Северокорейские военные отправились в регион из чувства долга, сказал учёный."
+)
+TROOPS_EN_OTHER_OUTLET = (
+    "storytroops Pyongyang's deployment reflects obligations under its treaty with Moscow, "
+    "analysts argue in a separate report on the same events."
+)
+PLANT_RU = "storyplant Беспилотник повредил здание атомной станции в регионе, радиация в норме."
+
+
+def doc(text: str, language: str) -> Document:
+    return make_document(text, None, language, CONFIG)
+
+
+@pytest.fixture
+def embedder() -> StoryEmbedder:
+    return StoryEmbedder()
+
+
+@pytest.fixture
+def index(embedder: StoryEmbedder) -> GroupingIndex:
+    index = GroupingIndex(CONFIG, embedder)
+    for number, (language, _story, text) in enumerate(FILLER, start=1):
+        filler = doc(f"story{_story} {text}", language)
+        index.ensure_vector(filler)
+        index.add(number, 100 + number, filler)
+    return index
+
+
+def test_a_translation_joins_once_language_bias_is_centred(index: GroupingIndex) -> None:
+    english = doc(TROOPS_EN, "en")
+    assert index.match(english) is None
+    index.add(10, 200, english)
+    match = index.match(doc(TROOPS_RU, "ru"))
+    assert match is not None
+    assert (match.cluster_id, match.kind, match.article_id) == (200, MatchKind.TRANSLATION, 10)
+
+
+def test_another_story_about_the_same_region_stays_apart(index: GroupingIndex) -> None:
+    index.add(10, 200, doc(TROOPS_EN, "en"))
+    assert index.match(doc(PLANT_RU, "ru")) is None
+
+
+def test_another_outlets_report_in_the_same_language_is_ruled_out(index: GroupingIndex) -> None:
+    index.add(10, 200, doc(TROOPS_EN, "en"))
+    assert index.match(doc(TROOPS_EN_OTHER_OUTLET, "en")) is None
+
+
+def test_each_article_is_embedded_once_and_copies_not_at_all(
+    index: GroupingIndex, embedder: StoryEmbedder
+) -> None:
+    before = embedder.calls
+    english = doc(TROOPS_EN, "en")
+    index.match(english)
+    index.match(english)
+    assert embedder.calls == before + 1
+    index.add(10, 200, english)
+    copy = doc(TROOPS_EN.replace("said", "has said") + " More to follow.", "en")
+    assert index.match(copy).kind is MatchKind.NEAR_DUPLICATE
+    assert embedder.calls == before + 1
+
+
+SIGNED_EN = (
+    "Kim Yen Un told reporters on 28 April 2025 that between 11,000 and 50,000 soldiers from "
+    "Pyongyang served in the Kursk region, and that Vladimir Putin thanked Kim Jong Un."
+)
+SIGNED_RU = (
+    "Ким Ен Ун сообщил журналистам 28 апреля 2025 года, что от 11 тысяч до 50 000 военных из "
+    "Пхеньяна служили в Курской области, а Владимир Путин поблагодарил Ким Чен Ына."
+)
+NEAR_MISS_RU = (
+    "Губернатор Курской области Александр Хинштейн 10 мая объявил эвакуацию трёх сёл, "
+    "автобусы вывезли 400 человек."
+)
+
+
+def test_without_embeddings_the_signature_groups_a_translation() -> None:
+    index = GroupingIndex(GroupingConfig())
+    index.add(1, 10, doc(SIGNED_EN, "en"))
+    match = index.match(doc(SIGNED_RU, "ru"))
+    assert match is not None and match.kind is MatchKind.TRANSLATION and match.cluster_id == 10
+    assert index.match(doc(NEAR_MISS_RU, "ru")) is None
+
+
+def article(text: str, language: str, published: datetime) -> ExtractedArticle:
+    return ExtractedArticle(text, text[:40], None, published, language, "Outlet", None)
+
+
+def test_translations_join_across_crawls_and_the_earliest_leads(
+    database_url: str, embedder: StoryEmbedder
+) -> None:
+    engine = open_database(database_url)
+    day = datetime(2025, 4, 28, 9, tzinfo=UTC)
+
+    def store() -> ArticleStore:
+        loaded = ArticleStore(engine, CONFIG, embedder)
+        loaded.load_index()
+        return loaded
+
+    def add(target: ArticleStore, url: str, text: str, language: str, when: datetime):
+        document = make_document(text, None, language, CONFIG)
+        return target.add(NewArticle(url, article(text, language, when), document, "test"))
+
+    first = store()
+    for number, (language, story, text) in enumerate(FILLER):
+        add(first, f"https://filler.example/{number}", f"story{story} {text}", language, day)
+    english = add(first, "https://en.example/troops", TROOPS_EN, "en", day + timedelta(hours=3))
+
+    second = store()  # a later crawl: vectors and signatures come back from the database
+    russian = add(second, "https://ru.example/troops", TROOPS_RU, "ru", day)
+
+    assert russian.cluster_id == english.cluster_id and not russian.new_cluster
+    assert russian.match_kind is MatchKind.ORIGINAL  # it joined, and leads, being earlier
+    [cluster] = [c for c in list_clusters(engine) if c.id == english.cluster_id]
+    assert cluster.representative_id == russian.article_id  # published first
+    assert [m.match_kind for m in cluster.members] == ["original", "translation"]
+    assert member_text(engine, english.article_id) == TROOPS_EN
+    assert member_text(engine, russian.article_id) == TROOPS_RU
+    engine.dispose()
+
+
+def test_grouping_in_order_numbers_clusters(index: GroupingIndex) -> None:
+    from pipelines.group import group_in_order
+
+    documents: Iterator[tuple[str, Document]] = iter(
+        [("en", doc(TROOPS_EN, "en")), ("ru", doc(TROOPS_RU, "ru")), ("plant", doc(PLANT_RU, "ru"))]
+    )
+    result = [
+        (key, cluster, match.kind if match else None)
+        for key, cluster, match in group_in_order(documents, index)
+    ]
+    assert result[0][1] == result[1][1] != result[2][1]
+    assert result[1][2] is MatchKind.TRANSLATION
