@@ -6,10 +6,11 @@ The rule, for a new article (see docs/grouping.md for why):
 2. a word-shingle MinHash neighbour in the same language with estimated Jaccard ≥
    ``match_threshold`` → the closest one's cluster (``near_duplicate``);
 3. otherwise candidate clusters come from the language-neutral signature index (numbers, dates,
-   name skeletons) and, with an embedding backend, from the clusters whose language-centred
-   embedding centroid is nearest. Each candidate is scored by its average embedding similarity
-   plus ``signature_weight`` × its average signature Jaccard (average link over members), and an
-   average signature Jaccard of ``signature_only_threshold`` is enough on its own; a
+   name skeletons). An average signature Jaccard of ``signature_only_threshold`` with a cluster's
+   members is enough on its own; when no cluster reaches it, the article is embedded and the
+   clusters whose language-centred embedding centroid is nearest join the candidates, each
+   scored by its average embedding similarity plus ``signature_weight`` × its average signature
+   Jaccard (average link over members). A
    cluster that holds an article in the new article's own language and script but shares almost
    no wording with it (Jaccard < ``same_language_veto``) is another outlet's report of the same
    event and is ruled out. The best score over ``translation_threshold`` wins (``translation``,
@@ -266,24 +267,40 @@ class GroupingIndex:
                 best = Match(article_id, stored.cluster_id, similarity, MatchKind.NEAR_DUPLICATE)
         return best
 
-    def _candidate_clusters(self, keys: frozenset[str], centred: np.ndarray | None) -> set[int]:
-        clusters = set()
-        if keys:
-            for article_id in self._signatures.query(self._signature_minhash(keys)):
-                clusters.add(self._articles[article_id].cluster_id)
+    def _signature_clusters(self, keys: frozenset[str]) -> set[int]:
+        if not keys:
+            return set()
+        neighbours = self._signatures.query(self._signature_minhash(keys))
+        return {self._articles[article_id].cluster_id for article_id in neighbours}
+
+    def _nearest_clusters(self, centred: np.ndarray) -> set[int]:
+        if self._centroid_sums is None:
+            return set()
         rows = len(self._centroid_cluster)
-        if centred is not None and self._centroid_sums is not None:
-            sims = self._centroid_sums[:rows] @ centred / self._centroid_counts[:rows]
-            nearest = np.argsort(-sims)[: self.config.candidate_clusters]
-            clusters.update(self._centroid_cluster[i] for i in nearest)
-        return clusters
+        sims = self._centroid_sums[:rows] @ centred / self._centroid_counts[:rows]
+        nearest = np.argsort(-sims)[: self.config.candidate_clusters]
+        return {self._centroid_cluster[i] for i in nearest}
 
     def _translation(self, doc: Document) -> Match | None:
+        """Signature first; the embedding only when the signature alone does not decide."""
         keys = self.informative_keys(doc.signature)
+        signature_clusters = self._signature_clusters(keys)
+        says_enough = self.embedder is None or len(keys) >= self.config.signature_min_keys
+        if says_enough:
+            found = self._best(doc, keys, None, signature_clusters)
+            if found is not None or self.embedder is None:
+                return found
         vector = self.ensure_vector(doc)
-        centred = self._centred(vector, doc.language) if vector is not None else None
+        assert vector is not None
+        centred = self._centred(vector, doc.language)
+        candidates = signature_clusters | self._nearest_clusters(centred)
+        return self._best(doc, keys, centred, candidates)
+
+    def _best(
+        self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, clusters: set[int]
+    ) -> Match | None:
         best: tuple[float, int] | None = None
-        for cluster_id in self._candidate_clusters(keys, centred):
+        for cluster_id in clusters:
             score = self._score(doc, keys, centred, cluster_id)
             if score is not None and (best is None or (score, -cluster_id) > (best[0], -best[1])):
                 best = (score, cluster_id)
@@ -301,7 +318,8 @@ class GroupingIndex:
     def _score(
         self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, cluster_id: int
     ) -> float | None:
-        """The cluster's average-link score for ``doc``, or ``None`` if it is ruled out."""
+        """The cluster's average-link score for ``doc`` on the translation threshold's scale, or
+        ``None`` when it is below the threshold or ruled out."""
         config = self.config
         members = [self._articles[m] for m in self._members[cluster_id]]
         own_language = [m for m in members if m.language == doc.language]
@@ -310,16 +328,16 @@ class GroupingIndex:
             if wording < config.same_language_veto:
                 return None
         signature = float(np.mean([_jaccard(keys, m.signature) for m in members]))
-        enough_signature = signature >= config.signature_only_threshold
+        score = config.translation_threshold + signature - config.signature_only_threshold
         row = self._centroid_row.get(cluster_id)
-        if centred is None or row is None or self._centroid_sums is None:
-            return signature if enough_signature else None
-        embedding = float(self._centroid_sums[row] @ centred / self._centroid_counts[row])
-        if len(keys) < config.signature_min_keys:
-            score = embedding - config.low_signature_threshold + config.translation_threshold
-        else:
-            score = embedding + config.signature_weight * signature
-        return score if score >= config.translation_threshold or enough_signature else None
+        if centred is not None and row is not None and self._centroid_sums is not None:
+            embedding = float(self._centroid_sums[row] @ centred / self._centroid_counts[row])
+            if len(keys) < config.signature_min_keys:
+                combined = embedding - config.low_signature_threshold + config.translation_threshold
+            else:
+                combined = embedding + config.signature_weight * signature
+            score = max(score, combined)
+        return score if score >= config.translation_threshold else None
 
     def _pair_score(
         self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, article_id: int
