@@ -110,7 +110,9 @@ class CrawlRun:
         return int(found.group(1)) if found else 0
 
 
-def run_crawl(tmp_path: Path, db_url: str, sources: list[dict[str, str]]) -> CrawlRun:
+def run_crawl(
+    tmp_path: Path, db_url: str, sources: list[dict[str, str]], *arguments: str
+) -> CrawlRun:
     sources_file = tmp_path / "sources.toml"
     sources_file.write_text(sources_toml(sources), encoding="utf-8")
     settings = {
@@ -122,6 +124,8 @@ def run_crawl(tmp_path: Path, db_url: str, sources: list[dict[str, str]]) -> Cra
         "LOGSTATS_INTERVAL": "0",
     }
     command = [sys.executable, "-m", "scrapy", "crawl", "topic", "-a", "query=Kursk"]
+    for argument in arguments:
+        command += ["-a", argument]
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -223,6 +227,40 @@ def test_crawl_groups_stores_once_skips_bad_input_and_recrawl_adds_nothing(
     assert second.stat("stored/new") == 0
     assert second.stat("stored/unchanged") == len(rows)
     assert stored_rows(database_url) == rows
+
+
+def test_an_original_found_by_a_later_crawl_joins_and_leads_its_cluster(
+    tmp_path: Path, database_url: str, demo_site
+) -> None:
+    site = DemoSite()
+    base = demo_site.base_url
+    demo = story_of(site, base)
+    family = {base + a.path for a in demo.values() if a.story == KURSK_FAMILY}
+    original = next(u for u in family if demo[u].language == "ru")
+
+    # First crawl: feeds, sitemaps and Google News only; the Russian original is only on GDELT.
+    first = run_crawl(
+        tmp_path, database_url, site.sources(base), "sources=feed,news_sitemap,google_news"
+    )
+    assert first.returncode == 0, first.log[-3000:]
+    engine = open_database(database_url)
+    before = {m.url: c.id for c in list_clusters(engine) for m in c.members}
+    assert original not in before
+    [cluster_id] = {before[u] for u in family - {original}}
+
+    second = run_crawl(tmp_path, database_url, site.sources(base))
+    assert second.returncode == 0, second.log[-3000:]
+    after = {c.id: c for c in list_clusters(engine)}
+    cluster = after[cluster_id]
+    assert {m.url for m in cluster.members} == family
+    assert cluster.members[0].url == original and cluster.representative_id == cluster.members[0].id
+    assert {m.match_kind for m in cluster.members[1:]} == {"translation"}
+    assert any(m.changes.names_respelled for m in cluster.members[1:])
+    # Nothing stored by the first crawl moved to another cluster.
+    assert {
+        u: c.id for c in after.values() for m in c.members for u in [m.url] if u in before
+    } == before
+    engine.dispose()
 
 
 def urlsplit_path(url: str) -> str:
