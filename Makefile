@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DB ?= newscrawl-demo.db
 
-.PHONY: demo test lint install clean
+.PHONY: demo test lint install browser clean
 
 $(BIN)/newscrawl: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,13 @@ $(BIN)/newscrawl: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,embeddings]'
 	touch $@
 
-install: $(BIN)/newscrawl
+install: $(BIN)/newscrawl browser
+
+# Chromium renders JavaScript pages (scrapy-playwright); Debian's, installed when missing and root.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
+		&& apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| echo "Chromium is missing: the rendering tests skip (and fail under CI)"
 
 demo: install
 	$(BIN)/newscrawl demo --db $(DEMO_DB)

@@ -11,7 +11,7 @@ from newscrawl.config import extract_config, grouping_config
 from newscrawl.items import ArticleItem, PageItem
 from pipelines.database import open_database, safe_url
 from pipelines.embed import load_embedder
-from pipelines.extract import NoArticle, extract_article
+from pipelines.extract import NoArticle, extract_article, has_scripts
 from pipelines.group import make_document
 from pipelines.store import ArticleStore, NewArticle, TextTotals
 
@@ -43,10 +43,29 @@ class ExtractPipeline(_Stage):
         try:
             article = extract_article(item.html, item.url, self.config, item.lead.published)
         except NoArticle as error:
+            if error.reason == "no_text" and self._render_instead(item):
+                raise DropItem(f"no text in the static page {item.url}; rendering it") from None
             self._count(f"skipped/{error.reason}")
             raise DropItem(f"no article at {item.url}: {error.detail}") from None
         self._count("articles/extracted")
+        self._count(f"extracted/{article.strategy}")
         return ArticleItem(url=item.url, lead=item.lead, query=item.query, article=article)
+
+    def _render_instead(self, item: PageItem) -> bool:
+        """Fetch again, rendered in a browser, a static page that held no text (the spider
+        bounds how many: ``RENDER_MAX_PAGES``). A page without scripts would render the same."""
+        spider = self.crawler.spider
+        if item.rendered or not self.settings.getbool("RENDER_EMPTY_PAGES"):
+            return False
+        if not has_scripts(item.html):
+            return False
+        make_request = getattr(spider, "rendered_request", None)
+        request = make_request(item.url, item.lead, reason="empty") if make_request else None
+        if request is None:
+            return False
+        assert self.crawler.engine is not None
+        self.crawler.engine.crawl(request)
+        return True
 
 
 class FingerprintPipeline(_Stage):

@@ -17,6 +17,7 @@ class PageItem:
     html: str = field(repr=False)
     lead: Lead = field(repr=False)
     query: str
+    rendered: bool = False  # fetched through a browser (scrapy-playwright)
 
 
 @dataclass

@@ -58,6 +58,33 @@ EXTRACT_DROP_LINK_LISTS = True  # lists that are only links ("related", "latest"
 EXTRACT_JOIN_SPLIT_BODY = True  # body containers split around ad slots joined again
 EXTRACT_CLEAN_LINES = True  # repeated title and "Read also: …" teaser lines dropped
 
+# --- rendering JavaScript pages (scrapy-playwright with Chromium) -------------------------------
+# Off unless needed: only pages of sources marked `render = true` in the sources file, and pages
+# whose static HTML held no text (RENDER_EMPTY_PAGES), are fetched through the browser.
+RENDER_MAX_PAGES = 25  # browser renders per crawl at most, of both kinds
+RENDER_EMPTY_PAGES = True  # re-fetch, rendered, a page whose static extraction found no text
+RENDER_SETTLE_MS = 500  # wait this long after the page's load event for scripts to finish
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_LAUNCH_OPTIONS = {
+    "executable_path": os.environ.get("NEWSCRAWL_CHROMIUM") or "/usr/bin/chromium",
+    "headless": True,
+    "args": [
+        "--no-sandbox",
+        "--headless=new",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+    ],
+}
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # milliseconds
+PLAYWRIGHT_MAX_CONTEXTS = 1
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+
 # --- fingerprinting and grouping ---------------------------------------------------------------
 GROUPING_SHINGLE_SIZE = 3  # words per shingle
 GROUPING_NUM_PERM = 128  # MinHash permutations (changing it needs a re-fingerprinted database)

@@ -11,6 +11,7 @@ records which one produced it. Dates are read as ``pipelines.dates`` describes.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -41,6 +42,7 @@ __all__ = [
     "choose_published",
     "detect_language",
     "extract_article",
+    "has_scripts",
     "looks_binary",
     "parse_date",
 ]
@@ -113,6 +115,18 @@ def looks_binary(html: str) -> bool:
         return True
     controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r\f")
     return controls > len(sample) // 20
+
+
+_SCRIPT = re.compile(
+    r"<script\b(?![^>]*\btype\s*=\s*[\"']?(?:application/(?:ld\+)?json|text/template))[^>]*>",
+    re.IGNORECASE,
+)
+
+
+def has_scripts(html: str) -> bool:
+    """True when the page runs scripts (JSON data blocks aside): only then can a browser render
+    more text than its static HTML holds."""
+    return _SCRIPT.search(html) is not None
 
 
 def choose_published(page: datetime | None, lead: datetime | None) -> datetime | None:

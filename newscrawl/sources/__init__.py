@@ -48,6 +48,8 @@ def build_source(entry: dict[str, Any]) -> Source:
         raise SourcesError(f"source {name!r} has unknown type {kind!r} (known: {known})")
     if not str(url).startswith(("http://", "https://")):
         raise SourcesError(f"source {name!r} has no http(s) URL: {url!r}")
+    if not isinstance(options.get("render", False), bool):
+        raise SourcesError(f"source {name!r}: render must be true or false")
     return SOURCE_TYPES[kind](str(name), str(url), options)
 
 

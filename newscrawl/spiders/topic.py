@@ -10,6 +10,7 @@ from typing import Any
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Response, TextResponse
+from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from newscrawl.arguments import parse_names, parse_positive_int, parse_since
@@ -57,6 +58,11 @@ class TopicSpider(scrapy.Spider):
         self.max_pages = 0
         self.pages_requested = 0
         self.seen_urls: set[str] = set()
+        self.render_sources: set[str] = set()
+        self.render_max = 0
+        self.render_settle_ms = 0
+        self.renders = 0
+        self.render_failed: set[str] = set()  # URLs the browser could not render
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> TopicSpider:
@@ -69,6 +75,9 @@ class TopicSpider(scrapy.Spider):
         spider.sources = select_sources(available, spider.wanted_sources)
         if not spider.sources:
             raise ValueError(f"no sources configured in {settings.get('SOURCES_FILE')}")
+        spider.render_sources = {s.name for s in spider.sources if s.options.get("render")}
+        spider.render_max = settings.getint("RENDER_MAX_PAGES")
+        spider.render_settle_ms = settings.getint("RENDER_SETTLE_MS")
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
@@ -130,12 +139,43 @@ class TopicSpider(scrapy.Spider):
         self.seen_urls.add(lead.url)
         self.pages_requested += 1
         self._count("articles/requested")
+        if lead.source in self.render_sources:
+            rendered = self.rendered_request(lead.url, lead, reason="source")
+            if rendered is not None:
+                return rendered
+        return self._static_request(lead.url, lead)
+
+    def _static_request(self, url: str, lead: Lead, **kwargs: Any) -> scrapy.Request:
         return scrapy.Request(
-            lead.url,
+            url,
             callback=self.parse_article,
             errback=self.article_failed,
             cb_kwargs={"lead": lead},
             meta={"source": lead.source},
+            **kwargs,
+        )
+
+    def rendered_request(self, url: str, lead: Lead, reason: str) -> scrapy.Request | None:
+        """A request for ``url`` rendered in a browser (scrapy-playwright), or None once the
+        crawl has used its ``RENDER_MAX_PAGES`` renders. ``reason``: ``source`` (the source says
+        ``render = true``) or ``empty`` (the static page held no text)."""
+        if url in self.render_failed:
+            return None
+        if self.renders >= self.render_max:
+            self._count("render/over_limit")
+            return None
+        self.renders += 1
+        self._count(f"render/requested/{reason}")
+        methods = []
+        if self.render_settle_ms > 0:
+            methods.append(PageMethod("wait_for_timeout", self.render_settle_ms))
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.article_failed,
+            cb_kwargs={"lead": lead},
+            meta={"source": lead.source, "playwright": True, "playwright_page_methods": methods},
+            dont_filter=True,
         )
 
     def parse_article(self, response: Response, lead: Lead) -> Iterator[PageItem]:
@@ -146,7 +186,12 @@ class TopicSpider(scrapy.Spider):
             self._count("skipped/not_html")
             self.logger.warning("skipping %s: not an HTML page (%s)", response.url, content_type)
             return
-        yield PageItem(url=response.url, html=response.text, lead=lead, query=self.query)
+        rendered = bool(response.meta.get("playwright"))
+        if rendered:
+            self._count("render/fetched")
+        yield PageItem(
+            url=response.url, html=response.text, lead=lead, query=self.query, rendered=rendered
+        )
 
     def listing_failed(self, failure: Failure) -> None:
         """A source that cannot be reached is logged and counted; the crawl goes on."""
@@ -159,8 +204,20 @@ class TopicSpider(scrapy.Spider):
             failure.getErrorMessage(),
         )
 
-    def article_failed(self, failure: Failure) -> None:
-        """An article that cannot be fetched is logged and counted."""
-        self._count("articles/fetch_failed")
+    def article_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """An article that cannot be fetched is logged and counted; one that could not be
+        rendered (no browser, a timeout) is fetched once more without the browser."""
         request = failure.request  # type: ignore[attr-defined]
+        if request.meta.get("playwright"):
+            self._count("render/failed")
+            self.logger.warning(
+                "cannot render %s (%s); fetching it without a browser",
+                request.url,
+                failure.getErrorMessage(),
+            )
+            self.render_failed.add(request.url)
+            lead = request.cb_kwargs["lead"]
+            yield self._static_request(request.url, lead, dont_filter=True)
+            return
+        self._count("articles/fetch_failed")
         self.logger.warning("cannot fetch %s: %s", request.url, failure.getErrorMessage())
