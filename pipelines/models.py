@@ -102,3 +102,22 @@ class Article(Base):
     changes: Mapped[str | None] = mapped_column(Text)  # JSON: pipelines.changes.Changes
 
     cluster: Mapped[Cluster] = relationship(back_populates="members", foreign_keys=[cluster_id])
+
+
+class CrawlRun(Base):
+    """One run of the topic spider: when, for what, and what it found."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    query: Mapped[str] = mapped_column(String(512))
+    sources: Mapped[str | None] = mapped_column(Text)  # the sources asked for, comma-separated
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(32), default="running")  # or the close reason
+    pages_fetched: Mapped[int] = mapped_column(Integer, default=0)
+    articles_new: Mapped[int] = mapped_column(Integer, default=0)
+    articles_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    clusters_new: Mapped[int] = mapped_column(Integer, default=0)
+    clusters_grown: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
