@@ -121,3 +121,14 @@ class CrawlRun(Base):
     clusters_new: Mapped[int] = mapped_column(Integer, default=0)
     clusters_grown: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ListingState(Base):
+    """The validators a listing (feed, sitemap) last answered with, for conditional requests."""
+
+    __tablename__ = "listing_states"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(String(512))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

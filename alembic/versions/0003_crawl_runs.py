@@ -1,4 +1,5 @@
-"""A row per crawl: start, end, query, and what it fetched and stored.
+"""A row per crawl (start, end, query, what it fetched and stored), and each listing's validators
+for conditional requests.
 
 Revision ID: 0003
 Revises: 0002
@@ -35,5 +36,15 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "listing_states",
+        sa.Column("url", sa.String(2048), primary_key=True),
+        sa.Column("etag", sa.String(512), nullable=True),
+        sa.Column("last_modified", sa.String(128), nullable=True),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("listing_states")
     op.drop_table("crawl_runs")
