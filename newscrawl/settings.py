@@ -33,11 +33,21 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 
+DOWNLOADER_MIDDLEWARES = {
+    "newscrawl.middlewares.IncrementalFetchMiddleware": 50,
+}
+EXTENSIONS = {
+    "newscrawl.extensions.CrawlRunRecorder": 100,
+}
 ITEM_PIPELINES = {
     "newscrawl.item_pipelines.ExtractPipeline": 100,
     "newscrawl.item_pipelines.FingerprintPipeline": 200,
     "newscrawl.item_pipelines.GroupAndStorePipeline": 300,
 }
+
+# --- incremental crawls ------------------------------------------------------------------------
+INCREMENTAL_SKIP_STORED = True  # article URLs already in the database are not fetched again
+INCREMENTAL_CONDITIONAL_LISTINGS = True  # feeds and sitemaps asked with ETag / Last-Modified
 
 # --- discovery ---------------------------------------------------------------------------------
 SOURCES_FILE = str(PROJECT_ROOT / "seeds" / "sources.toml")

@@ -15,13 +15,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from newscrawl.demo.site import DemoArticle, DemoSite, Page, serve
+from newscrawl.demo.site import DemoArticle, DemoSite, Page, RunningSite, serve
 from newscrawl.querymatch import QueryMatcher
 from newscrawl.sources import sources_toml
 from pipelines.clusters import list_clusters, member_text
 from pipelines.database import open_database
 from pipelines.extract import ExtractConfig, extract_article
-from pipelines.models import Article
+from pipelines.models import Article, CrawlRun
 
 ROOT = Path(__file__).resolve().parent.parent
 KURSK_FAMILY = "kursk-dprk-interview"
@@ -111,7 +111,11 @@ class CrawlRun:
 
 
 def run_crawl(
-    tmp_path: Path, db_url: str, sources: list[dict[str, str]], *arguments: str
+    tmp_path: Path,
+    db_url: str,
+    sources: list[dict[str, str]],
+    *arguments: str,
+    settings: dict[str, str] | None = None,
 ) -> CrawlRun:
     sources_file = tmp_path / "sources.toml"
     sources_file.write_text(sources_toml(sources), encoding="utf-8")
@@ -122,6 +126,7 @@ def run_crawl(
         "AUTOTHROTTLE_ENABLED": "False",
         "RETRY_TIMES": "0",
         "LOGSTATS_INTERVAL": "0",
+        **(settings or {}),
     }
     command = [sys.executable, "-m", "scrapy", "crawl", "topic", "-a", "query=Kursk"]
     for argument in arguments:
@@ -133,12 +138,12 @@ def run_crawl(
 
 
 @pytest.fixture
-def hostile_site() -> Iterator[tuple[DemoSite, str]]:
+def hostile_site() -> Iterator[tuple[DemoSite, RunningSite]]:
     """The demo site with hostile pages and listings added."""
     site = DemoSite()
     with serve(site) as running:
         add_hostile_pages(site, running.base_url)
-        yield site, running.base_url
+        yield site, running
 
 
 def stored_rows(db_url: str) -> dict[str, tuple[int, str]]:
@@ -154,9 +159,10 @@ def story_of(site: DemoSite, base: str) -> dict[str, DemoArticle]:
 
 
 def test_crawl_groups_stores_once_skips_bad_input_and_recrawl_adds_nothing(
-    tmp_path: Path, database_url: str, hostile_site: tuple[DemoSite, str]
+    tmp_path: Path, database_url: str, hostile_site: tuple[DemoSite, RunningSite]
 ) -> None:
-    site, base = hostile_site
+    site, running = hostile_site
+    base = running.base_url
     sources = site.sources(base) + hostile_sources(base)
 
     first = run_crawl(tmp_path, database_url, sources)
@@ -185,6 +191,12 @@ def test_crawl_groups_stores_once_skips_bad_input_and_recrawl_adds_nothing(
     unrelated = [a for a in demo.values() if not matcher.matches(a.title, a.text)]
     assert unrelated and not any(base + a.path in rows for a in unrelated)
     assert first.stat("stored/new") == len(rows)
+    engine = open_database(database_url)
+    with Session(engine) as session:
+        [run] = session.scalars(select(CrawlRun)).all()
+    engine.dispose()
+    assert (run.query, run.status, run.articles_new) == ("Kursk", "finished", len(rows))
+    assert run.finished_at is not None and run.pages_fetched > len(rows)
 
     # Grouping: the Kursk story's rewrites and its Russian original form one cluster, and every
     # cluster holds one story (the near-miss Kursk stories stay apart).
@@ -221,11 +233,27 @@ def test_crawl_groups_stores_once_skips_bad_input_and_recrawl_adds_nothing(
     assert any("Курской" in texts[u] for u in cp1251)
     engine.dispose()
 
-    # A second crawl of the same site stores nothing new and changes nothing.
+    # A second crawl: every unchanged feed, sitemap and search answers 304 to its conditional
+    # request, no article is fetched, nothing changes.
+    article_paths = {urlsplit_path(u) for u in rows}
+    seen = len(running.requests)
     second = run_crawl(tmp_path, database_url, sources)
     assert second.returncode == 0, second.log[-3000:]
     assert second.stat("stored/new") == 0
-    assert second.stat("stored/unchanged") == len(rows)
+    assert second.stat("discovery/not_modified") >= len(site.sources(base))
+    assert not article_paths & set(running.requests[seen:])
+    assert stored_rows(database_url) == rows
+
+    # A third, with conditional requests off: the listings are read again, and every article
+    # already stored is recognised before it is fetched.
+    seen = len(running.requests)
+    third = run_crawl(
+        tmp_path, database_url, sources, settings={"INCREMENTAL_CONDITIONAL_LISTINGS": "False"}
+    )
+    assert third.returncode == 0, third.log[-3000:]
+    assert third.stat("skipped/already_stored") == len(rows)
+    assert third.stat("stored/new") == 0
+    assert not article_paths & set(running.requests[seen:])
     assert stored_rows(database_url) == rows
 
 

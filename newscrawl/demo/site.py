@@ -9,6 +9,7 @@ Google News' RSS search. Everything is rendered on request from immutable data, 
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -644,6 +645,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     site: DemoSite
     base_url: str
+    requests: list[str]  # every path asked for, in order (tests read it)
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Drop errors silently: a demo server must not write to stderr."""
@@ -668,9 +670,18 @@ class _Handler(BaseHTTPRequestHandler):
             page = self.server.site.render(self.path, self.server.base_url)
         except Exception as error:
             page = text_page(500, f"Internal error: {type(error).__name__}")
+        etag = f'"{hashlib.sha1(page.body).hexdigest()[:16]}"' if page.status == 200 else None
+        self.server.requests.append(self.path)
+        if etag and self.headers.get("If-None-Match") == etag:
+            self.send_response(304)
+            self.send_header("ETag", etag)
+            self.end_headers()
+            return
         self.send_response(page.status)
         self.send_header("Content-Type", page.content_type)
         self.send_header("Content-Length", str(len(page.body)))
+        if etag:
+            self.send_header("ETag", etag)
         for name, value in page.headers:
             self.send_header(name, value)
         self.end_headers()
@@ -689,6 +700,11 @@ class RunningSite:
         self._thread = thread
         host, port = server.server_address[:2]
         self.base_url: str = f"http://{host}:{port}"
+
+    @property
+    def requests(self) -> list[str]:
+        """The paths requested so far, in order (conditional requests answered 304 included)."""
+        return list(self._server.requests)
 
     def close(self) -> None:
         """Stop serving and free the port."""
@@ -714,6 +730,7 @@ def serve(site: DemoSite, host: str = "127.0.0.1", port: int = 0) -> RunningSite
     bound_host, bound_port = server.server_address[:2]
     server.site = site
     server.base_url = f"http://{bound_host}:{bound_port}"
+    server.requests = []
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
     )

@@ -9,12 +9,15 @@ from typing import Any
 
 import scrapy
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
 from newscrawl.arguments import parse_names, parse_positive_int, parse_since
 from newscrawl.items import PageItem
+from newscrawl.middlewares import ARTICLE, LISTING
 from newscrawl.querymatch import QueryMatcher
 from newscrawl.sources import (
     InvalidListing,
@@ -98,7 +101,7 @@ class TopicSpider(scrapy.Spider):
             callback=self.parse_listing,
             errback=self.listing_failed,
             cb_kwargs={"source": source},
-            meta={"source": source.name},
+            meta={"source": source.name, "newscrawl": LISTING, "handle_httpstatus_list": [304]},
         )
 
     def _count(self, key: str) -> None:
@@ -106,6 +109,8 @@ class TopicSpider(scrapy.Spider):
 
     def parse_listing(self, response: Response, source: Source) -> Iterator[scrapy.Request]:
         """Leads from one listing, filtered by query and date, become article requests."""
+        if response.status == 304:  # unchanged since the last crawl
+            return
         try:
             found = list(source.parse(response))
         except InvalidListing as error:
@@ -151,7 +156,7 @@ class TopicSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             cb_kwargs={"lead": lead},
-            meta={"source": lead.source},
+            meta={"source": lead.source, "newscrawl": ARTICLE},
             **kwargs,
         )
 
@@ -174,7 +179,12 @@ class TopicSpider(scrapy.Spider):
             callback=self.parse_article,
             errback=self.article_failed,
             cb_kwargs={"lead": lead},
-            meta={"source": lead.source, "playwright": True, "playwright_page_methods": methods},
+            meta={
+                "source": lead.source,
+                "newscrawl": ARTICLE,
+                "playwright": True,
+                "playwright_page_methods": methods,
+            },
             dont_filter=True,
         )
 
@@ -219,5 +229,7 @@ class TopicSpider(scrapy.Spider):
             lead = request.cb_kwargs["lead"]
             yield self._static_request(request.url, lead, dont_filter=True)
             return
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            return  # already stored: the incremental middleware counted it
         self._count("articles/fetch_failed")
         self.logger.warning("cannot fetch %s: %s", request.url, failure.getErrorMessage())
