@@ -71,13 +71,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     pages = load_pages(args.data)
     warm_up(pages, {}, baseline=False)
-    print(f"{'configuration':48} {'P':>6} {'R':>6} {'F1':>6} {'empty':>5} {'pages/s':>7}")
+    columns = ("P", "R", "F1", "empty", "pages/s", "/CPU s")
+    print(f"{'configuration':48} " + " ".join(f"{c:>{7 if '/' in c else 6}}" for c in columns))
     for label, overrides in [*_steps(), *VARIANTS]:
         result = run_newscrawl(pages, overrides)
         score = score_run(pages, result)
         print(
             f"{label:48} {score.precision:6.4f} {score.recall:6.4f} {score.f1:6.4f}"
-            f" {result.empties():5d} {result.pages_per_second():7.1f}",
+            f" {result.empties():5d} {result.pages_per_second():7.1f}"
+            f" {result.pages_per_cpu_second():7.1f}",
             flush=True,
         )
     return 0

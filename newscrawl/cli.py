@@ -9,6 +9,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,7 +22,7 @@ from pipelines.changes import Changes
 from pipelines.clusters import ClusterView, list_clusters
 from pipelines.database import DatabaseError, open_database
 from pipelines.embed import load_embedder
-from pipelines.extract import NoArticle, detect_language, extract_article
+from pipelines.extract import ExtractConfig, NoArticle, detect_language, extract_article
 from pipelines.group import Document, GroupingIndex, group_in_order, make_document
 
 logger = logging.getLogger("newscrawl")
@@ -117,6 +118,42 @@ def read_html(path: Path) -> str:
     return text
 
 
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def extract_record(path: Path, config: ExtractConfig, url: str | None = None) -> dict[str, Any]:
+    """One saved page → its JSON record: the article, or ``error`` and ``detail`` saying why not.
+
+    ``benchmarks/eval_extraction.py`` measures exactly this.
+    """
+    record: dict[str, Any] = {"file": str(path)}
+    try:
+        article = extract_article(read_html(path), url, config)
+    except NoArticle as error:
+        logger.warning("%s: no article (%s)", path, error.detail)
+        record.update(error=error.reason, detail=error.detail)
+    except (OSError, EOFError) as error:
+        logger.warning("%s: cannot read (%s)", path, error)
+        record.update(error="unreadable", detail=str(error))
+    else:
+        record.update(
+            title=article.title,
+            text=article.text,
+            date=_iso(article.published),
+            date_source=article.date_source,
+            modified=_iso(article.modified),
+            modified_source=article.modified_source,
+            language=article.language,
+            language_source=article.language_source,
+            author=article.author,
+            outlet=article.outlet,
+            canonical_url=article.canonical_url,
+            strategy=article.strategy,
+        )
+    return record
+
+
 def cmd_extract(args: argparse.Namespace, out: TextIO) -> int:
     config = extract_config(project_settings())
     try:
@@ -125,26 +162,7 @@ def cmd_extract(args: argparse.Namespace, out: TextIO) -> int:
         print(f"newscrawl extract: {error}", file=sys.stderr)
         return 2
     for path in files:
-        record: dict[str, Any] = {"file": str(path)}
-        try:
-            article = extract_article(read_html(path), None, config)
-        except NoArticle as error:
-            logger.warning("%s: no article (%s)", path, error.detail)
-            record.update(error=error.reason, detail=error.detail)
-        except (OSError, EOFError) as error:
-            logger.warning("%s: cannot read (%s)", path, error)
-            record.update(error="unreadable", detail=str(error))
-        else:
-            record.update(
-                title=article.title,
-                text=article.text,
-                date=article.published.isoformat() if article.published else None,
-                language=article.language,
-                author=article.author,
-                outlet=article.outlet,
-                canonical_url=article.canonical_url,
-            )
-        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        out.write(json.dumps(extract_record(path, config), ensure_ascii=False) + "\n")
     return 0
 
 

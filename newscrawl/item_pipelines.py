@@ -49,6 +49,7 @@ class ExtractPipeline(_Stage):
             raise DropItem(f"no article at {item.url}: {error.detail}") from None
         self._count("articles/extracted")
         self._count(f"extracted/{article.strategy}")
+        self._count(f"published_from/{article.date_source or 'nowhere'}")
         return ArticleItem(url=item.url, lead=item.lead, query=item.query, article=article)
 
     def _render_instead(self, item: PageItem) -> bool:

@@ -72,8 +72,11 @@ def drop_link_lists(tree: HtmlElement) -> int:
 
 
 def _only_links(item: HtmlElement) -> bool:
-    text = normalized(item.text_content())
-    linked = normalized(" ".join(a.text_content() for a in item.iter("a")))
+    links = [a for a in item.iter("a")]
+    if not links:
+        return False
+    text = "".join(item.text_content().split())
+    linked = "".join("".join(a.text_content() for a in links).split())
     return bool(text) and text == linked
 
 
@@ -104,7 +107,10 @@ def join_split_body(tree: HtmlElement, text: str) -> tuple[str, int]:
         return text, 0
     parents: Counter[HtmlElement] = Counter()
     for paragraph in tree.iter("p"):
-        words = normalized(paragraph.text_content())
+        content = paragraph.text_content()
+        if len(content) < _MIN_PARAGRAPH_WORDS_CHARS:
+            continue
+        words = normalized(content)
         if len(words) >= _MIN_PARAGRAPH_WORDS_CHARS and words in extracted:
             parent = paragraph.getparent()
             if parent is not None:
@@ -118,16 +124,22 @@ def join_split_body(tree: HtmlElement, text: str) -> tuple[str, int]:
     article = _article_of(body)
     inside = set(body.iter())
     around = set(body.iterancestors())
+    siblings = [
+        element
+        for element in tree.iter(body.tag)
+        if element.get("class") == body_class
+        and element is not body
+        and element not in inside
+        and element not in around
+        and _article_of(element) is article
+        and not _excluded(element)
+    ]
+    if not siblings:
+        return text, 0
     position = {element: index for index, element in enumerate(tree.iter())}
     before: list[str] = []
     after: list[str] = []
-    for sibling in tree.iter(body.tag):
-        if sibling is body or sibling in inside or sibling in around:
-            continue
-        if sibling.get("class") != body_class or _article_of(sibling) is not article:
-            continue
-        if _excluded(sibling):
-            continue
+    for sibling in siblings:
         paragraphs = []
         for paragraph in sibling.iter("p"):
             line = " ".join(paragraph.text_content().split())

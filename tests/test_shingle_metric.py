@@ -77,3 +77,13 @@ def test_reference_outputs_score_as_published(shared_data) -> None:
     ok, lines = check_metric(root, load_pages(root))
     assert ok, "\n".join(lines)
     assert all("MISMATCH" not in line for line in lines), "\n".join(lines)
+
+
+def test_eval_script_prints_its_figures(shared_data, capsys) -> None:
+    from benchmarks.eval_extraction import main
+
+    assert main(["--data", str(shared_data / "extraction" / "zyte"), "--limit", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "trafilatura" in out and "OK" in out
+    for figure in ("newscrawl: P ", "F1 ", "empty results: ", "strategies: ", "pages/s"):
+        assert figure in out
