@@ -101,7 +101,7 @@ def hostile_sources(base: str) -> list[dict[str, str]]:
 
 
 @dataclass
-class CrawlRun:
+class CrawlOutput:
     returncode: int
     log: str
 
@@ -116,7 +116,7 @@ def run_crawl(
     sources: list[dict[str, str]],
     *arguments: str,
     settings: dict[str, str] | None = None,
-) -> CrawlRun:
+) -> CrawlOutput:
     sources_file = tmp_path / "sources.toml"
     sources_file.write_text(sources_toml(sources), encoding="utf-8")
     settings = {
@@ -134,7 +134,7 @@ def run_crawl(
     for name, value in settings.items():
         command += ["-s", f"{name}={value}"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    return CrawlRun(done.returncode, done.stdout + done.stderr)
+    return CrawlOutput(done.returncode, done.stdout + done.stderr)
 
 
 @pytest.fixture
