@@ -249,6 +249,14 @@ class GroupingIndex:
 
     # --- matching ----------------------------------------------------------------------------
 
+    def prepare(self, doc: Document) -> None:
+        """Compute ahead, outside any lock, the embedding that ``match`` will probably need."""
+        if self.embedder is None or self.config.signature_first or doc.vector is not None:
+            return
+        if doc.fingerprint.text_sha256 in self._by_text or self._near_duplicate(doc):
+            return
+        self.ensure_vector(doc)
+
     def match(self, doc: Document) -> Match | None:
         """The cluster ``doc`` belongs to, or ``None`` for a new story."""
         exact = self._by_text.get(doc.fingerprint.text_sha256)

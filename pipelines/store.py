@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, Row, func, select
+from sqlalchemy import Connection, Engine, Row, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,17 @@ from pipelines.models import Article, Cluster
 from pipelines.textdelta import EncodedText, Storage, decode, encode
 
 logger = logging.getLogger(__name__)
+
+_GROUPING_LOCK = 0x6E657773  # PostgreSQL advisory lock key for cluster assignment ("news")
+_INDEXED_COLUMNS = (
+    Article.id,
+    Article.cluster_id,
+    Article.text_sha256,
+    Article.signature,
+    Article.language_key,
+    Article.signature_keys,
+    Article.embedding,
+)
 
 
 @dataclass(frozen=True)
@@ -91,23 +102,23 @@ class ArticleStore:
         self.grouping = grouping
         self.delta_timeout = delta_timeout
         self.index = GroupingIndex(grouping, embedder)
+        self._caught_up_to = 0
 
     def load_index(self) -> int:
         """Index every stored article, oldest first (so new ones group against earlier crawls)."""
-        query = select(
-            Article.id,
-            Article.cluster_id,
-            Article.text_sha256,
-            Article.signature,
-            Article.language_key,
-            Article.signature_keys,
-            Article.embedding,
-        ).order_by(Article.id)
         with self.engine.connect() as connection:
-            for row in connection.execute(query):
-                if row.id not in self.index:
-                    self.index.add(row.id, row.cluster_id, self._stored_document(row))
+            self._catch_up(connection)
         return len(self.index)
+
+    def _catch_up(self, connection: Connection | Session) -> None:
+        """Index the articles committed since the last look (by this process or any other)."""
+        rows = connection.execute(
+            select(*_INDEXED_COLUMNS).where(Article.id > self._caught_up_to).order_by(Article.id)
+        )
+        for row in rows:
+            if row.id not in self.index:
+                self.index.add(row.id, row.cluster_id, self._stored_document(row))
+            self._caught_up_to = max(self._caught_up_to, row.id)
 
     def _stored_document(self, row: Row[Any]) -> Document:
         minhash = signature_from_bytes(row.signature, self.grouping.fingerprint)
@@ -144,10 +155,15 @@ class ArticleStore:
         """Store one article in the cluster of its closest match, or in a new cluster.
 
         One transaction per article; the index learns the article only once it is committed.
-        Storing a URL that is stored already changes nothing.
+        Storing a URL that is stored already changes nothing. Several processes may store into
+        one PostgreSQL database at once: assignments are serialised by an advisory lock, and
+        each process first indexes what the others committed, so one story gets one cluster.
         """
+        self.index.prepare(new.document)  # the slow part (embedding) before taking the lock
         try:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                self._serialise(session)
+                self._catch_up(session)
                 existing = session.execute(
                     select(Article.id, Article.cluster_id).where(Article.url == new.url)
                 ).first()
@@ -176,6 +192,11 @@ class ArticleStore:
             match_kind=MatchKind(article.match_kind),
             similarity=article.similarity,
         )
+
+    def _serialise(self, session: Session) -> None:
+        """On PostgreSQL, wait for the grouping lock (held until this transaction ends)."""
+        if self.engine.dialect.name == "postgresql":
+            session.execute(text("select pg_advisory_xact_lock(:key)"), {"key": _GROUPING_LOCK})
 
     def _new_row(self, new: NewArticle, cluster: Cluster) -> Article:
         meta = new.article
