@@ -1,9 +1,13 @@
 """Downloader middleware for incremental crawls: stored articles are not fetched again, and
-listings are asked for conditionally (ETag / Last-Modified), so an unchanged feed costs a 304."""
+listings are asked for conditionally (ETag / Last-Modified), so an unchanged feed costs a 304.
+
+A listing's validators are saved only when the crawl ends cleanly (finished, no article failed to
+download, no error logged): a crawl that is killed or loses articles half-way reads its listings
+in full next time, so no article of an unchanged listing is skipped for good."""
 
 from __future__ import annotations
 
-from scrapy import Request
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
@@ -23,10 +27,13 @@ class IncrementalFetchMiddleware:
         self.skip_stored = crawler.settings.getbool("INCREMENTAL_SKIP_STORED")
         self.conditional = crawler.settings.getbool("INCREMENTAL_CONDITIONAL_LISTINGS")
         self._ledger: CrawlLedger | None = None
+        self._validators: dict[str, tuple[str | None, str | None]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> IncrementalFetchMiddleware:
-        return cls(crawler)
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
 
     @property
     def ledger(self) -> CrawlLedger:
@@ -59,9 +66,24 @@ class IncrementalFetchMiddleware:
             etag = response.headers.get("ETag")
             last_modified = response.headers.get("Last-Modified")
             if etag or last_modified:
-                self.ledger.remember_validators(
-                    request.url,
+                self._validators[request.url] = (
                     etag.decode("latin-1") if etag else None,
                     last_modified.decode("latin-1") if last_modified else None,
                 )
         return response
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats
+        clean = (
+            reason == "finished"
+            and not stats.get_value("newscrawl/articles/fetch_failed")
+            and not stats.get_value("log_count/ERROR")
+        )
+        if clean:
+            for url, (etag, last_modified) in self._validators.items():
+                self.ledger.remember_validators(url, etag, last_modified)
+        elif self._validators:
+            spider.logger.info("listing validators not saved: the crawl did not end cleanly")
+        if self._ledger is not None:
+            self._ledger.engine.dispose()

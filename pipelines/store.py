@@ -81,6 +81,15 @@ def article_text(session: Session, article: Article) -> str:
     return decode(cluster_text, stored_text(article))
 
 
+def _relation(representative: Article, text_sha256: str, language: str | None) -> MatchKind:
+    """How a member (its text hash and language key) relates to its cluster's representative."""
+    if text_sha256 == representative.text_sha256:
+        return MatchKind.EXACT
+    if language == representative.language_key:
+        return MatchKind.NEAR_DUPLICATE
+    return MatchKind.TRANSLATION
+
+
 def _earlier(candidate: datetime | None, current: datetime | None) -> bool:
     """True when ``candidate`` should replace ``current`` as the earliest publication."""
     if candidate is None:
@@ -238,7 +247,9 @@ class ArticleStore:
         assert representative is not None
         article = self._new_row(new, cluster)
         article.matched_id = match.article_id
-        article.match_kind = match.kind
+        article.match_kind = _relation(
+            representative, new.document.fingerprint.text_sha256, new.document.language
+        )
         if _earlier(new.article.published, representative.published):
             self._make_representative(cluster, members, article, new)
         else:
@@ -270,10 +281,5 @@ class ArticleStore:
             same_language = member.language_key == new.document.language
             changes = compare(cluster.text, texts[member.id], same_language)
             member.changes = changes.to_json() if changes else None
-            if member.text_sha256 == article.text_sha256:
-                member.match_kind = MatchKind.EXACT
-            elif same_language:
-                member.match_kind = MatchKind.NEAR_DUPLICATE
-            else:
-                member.match_kind = MatchKind.TRANSLATION
+            member.match_kind = _relation(article, member.text_sha256, member.language_key)
         article.match_kind = MatchKind.ORIGINAL
