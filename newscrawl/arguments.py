@@ -48,3 +48,14 @@ def parse_positive_int(name: str, value: str | int | None, default: int) -> int:
 def parse_names(value: str | None) -> list[str]:
     """A comma-separated list (``sources=gdelt,google-news``)."""
     return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def parse_interval(value: str) -> timedelta:
+    """``--every``: an interval such as ``30m``, ``1h``, ``1d``, ``1w`` (at least a minute)."""
+    relative = _RELATIVE.match(value.strip().lower())
+    if not relative:
+        raise ArgumentError(f"every={value!r} is not an interval such as 30m, 1h or 1d")
+    interval = timedelta(**{_UNITS[relative.group(2)]: int(relative.group(1))})
+    if interval < timedelta(minutes=1):
+        raise ArgumentError(f"every={value!r} is shorter than a minute")
+    return interval
