@@ -469,3 +469,34 @@ def test_legacy_encodings_are_decoded(
     extracted = extract_article(response.text, response.url, CONFIG)
     assert words in extracted.text
     assert extracted.language == language
+
+
+# --- page furniture ---------------------------------------------------------------------------
+
+FURNITURE = {
+    "skip link": '<a class="skip-link" href="#main">Skip to content</a>',
+    "caption": '<figure><img src="/a.jpg" alt="Buses"><figcaption>Buses wait in the village '
+    "square. Photo: Ivan Ivanov/Reuters</figcaption></figure>",
+    "share bar": '<div class="share-bar"><a href="#">Share on Facebook</a> '
+    '<a href="#">Share on Twitter</a></div>',
+    "latest": '<section class="latest"><h2>Latest</h2><ul><li><a href="/x">Storm warning issued '
+    'for the coast</a></li><li><a href="/y">Elections set for autumn</a></li></ul></section>',
+    "read also line": "<p>Read also: Governor promises compensation to evacuated families</p>",
+}
+FURNITURE_TEXT = {
+    "skip link": "Skip to content",
+    "caption": "Photo: Ivan Ivanov",
+    "share bar": "Share on",
+    "latest": "Storm warning",
+    "read also line": "compensation",
+}
+
+
+@pytest.mark.parametrize("name", list(FURNITURE))
+def test_page_furniture_is_dropped(name: str) -> None:
+    markup = FURNITURE[name]
+    page = ARTICLE_PAGE.replace('<p class="byline">', f'{markup}<p class="byline">', 1)
+    page = page.replace(f"<p>{PARAGRAPHS[2]}</p>", f"<p>{PARAGRAPHS[2]}</p>{markup}", 1)
+    extracted = extract_article(page, URL, CONFIG)
+    assert FURNITURE_TEXT[name] not in extracted.text
+    assert all(p in extracted.text for p in PARAGRAPHS)
