@@ -35,7 +35,6 @@ def upgrade() -> None:
         sa.Column("errors", sa.Integer(), nullable=False),
     )
 
-
     op.create_table(
         "listing_states",
         sa.Column("url", sa.String(2048), primary_key=True),
