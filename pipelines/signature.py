@@ -135,7 +135,8 @@ def date_keys(text: str) -> Iterator[str]:
             continue
         yield f"m{month:02d}"
         for number in neighbours:
-            if 1 <= int(number) <= 31:
+            # a day has two digits at most: int() of a run of 4301 digits would raise
+            if len(number.lstrip("0")) <= 2 and 1 <= int(number) <= 31:
                 yield f"d{month:02d}-{int(number):02d}"
 
 
