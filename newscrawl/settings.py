@@ -34,11 +34,28 @@ REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {
+    "newscrawl.guards.PrivateAddressGuard": 40,
+    "newscrawl.guards.DomainPageCap": 45,
     "newscrawl.middlewares.IncrementalFetchMiddleware": 50,
+    "newscrawl.guards.RetryAfterMiddleware": 560,  # sees 429/503 before Scrapy's RetryMiddleware
+    "newscrawl.guards.RedirectGuard": 650,  # sees redirects before Scrapy's RedirectMiddleware
 }
 EXTENSIONS = {
     "newscrawl.extensions.CrawlRunRecorder": 100,
+    "newscrawl.guards.GuardReport": 200,
 }
+
+# --- a hostile web: limits and guards (newscrawl/guards.py, docs/guarantees.md) ------------------
+DEPTH_LIMIT = 4  # listing -> sitemap index -> sitemap -> article; deeper links are crawl traps
+REDIRECT_MAX_TIMES = 5
+DOMAIN_MAX_PAGES = 5000  # requests per host and crawl at most (0: no cap)
+RETRY_AFTER_MAX_DELAY = 120.0  # seconds; a longer Retry-After gives the URL up
+RETRY_AFTER_MAX_TIMES = 2  # waits per URL as Retry-After asks (0: ignore the header)
+# Opt-in for crawls of user-supplied feeds: refuse hosts resolving to private, loopback,
+# link-local or reserved addresses, except the hosts listed (comma-separated with -s).
+GUARD_PRIVATE_ADDRESSES = False
+GUARD_ALLOWED_HOSTS: list[str] = []
+
 ITEM_PIPELINES = {
     "newscrawl.item_pipelines.ExtractPipeline": 100,
     "newscrawl.item_pipelines.FingerprintPipeline": 200,
@@ -112,9 +129,18 @@ GROUPING_SIGNATURE_MIN_KEYS = 6  # fewer signature keys: judge by the embedding 
 GROUPING_LOW_SIGNATURE_THRESHOLD = 0.30  # … against this threshold
 GROUPING_SIGNATURE_ONLY_THRESHOLD = 0.25  # signature Jaccard that groups when there is no embedder
 GROUPING_SIGNATURE_MAX_SHARE = 0.05  # signature keys found in more of the articles are ignored
+GROUPING_SIGNATURE_COMMON_FLOOR = 10  # … once they are found in more articles than this
 GROUPING_SAME_LANGUAGE_VETO = 0.1  # below this word Jaccard, same-language articles stay apart
 GROUPING_CENTRING_PRIOR = 10.0  # pseudo-count of the global mean in each language's mean
 
 # --- storage -----------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite:///newscrawl.db"
 DELTA_TIMEOUT = 1.0  # seconds the delta encoder may spend on one member text
+
+# --- distributed crawls: workers share a queue in Redis and one PostgreSQL (docs/deploy.md) ---
+ADDONS = {"newscrawl.addons.DistributedCrawl": 100}
+DISTRIBUTED_REDIS_URL = os.environ.get("DISTRIBUTED_REDIS_URL") or ""  # set: distributed mode on
+DISTRIBUTED_RUN = os.environ.get("DISTRIBUTED_RUN") or ""  # workers of a run meet; "": query@hour
+DISTRIBUTED_KEY_TTL = 24 * 3600  # seconds a run's queue and fingerprints outlive its last worker
+DISTRIBUTED_KEY_PREFIX = "newscrawl"  # of every Redis key (several projects can share a Redis)
+DISTRIBUTED_PREFETCH = 2  # a worker takes no request while this many of its own wait for a slot

@@ -54,6 +54,7 @@ class GroupingConfig:
     match_threshold: float = 0.3  # word Jaccard that makes a same-language near-duplicate
     signature_lsh_threshold: float = 0.1  # signature LSH band layout
     signature_max_share: float = 0.05  # signature keys in more documents than this are dropped
+    signature_common_floor: int = 10  # … but only once they are in more documents than this
     signature_min_keys: int = 6  # fewer keys: the signature says too little to weigh
     signature_weight: float = 1.0
     translation_threshold: float = 0.45  # embedding + weight × signature
@@ -166,10 +167,11 @@ class GroupingIndex:
     # --- signatures and vectors ------------------------------------------------------------
 
     def informative_keys(self, keys: frozenset[str]) -> frozenset[str]:
-        """The keys not shared by more than ``signature_max_share`` of the articles seen."""
-        if self._documents < 20:
-            return keys
-        limit = self.config.signature_max_share * self._documents
+        """The keys not shared by more than ``signature_max_share`` of the articles seen (and by
+        more than ``signature_common_floor`` of them: in a small crawl about one event, a key in
+        a handful of articles links versions of one story, not the event)."""
+        config = self.config
+        limit = max(config.signature_max_share * self._documents, config.signature_common_floor)
         return frozenset(k for k in keys if self._key_counts[k] <= limit)
 
     def _signature_minhash(self, keys: frozenset[str]) -> MinHash:
@@ -338,7 +340,14 @@ class GroupingIndex:
             wording = max(float(doc.fingerprint.minhash.jaccard(m.words)) for m in own_language)
             if wording < config.same_language_veto:
                 return None
-        signature = float(np.mean([_jaccard(keys, m.signature) for m in members]))
+        signature = float(
+            np.mean(
+                [
+                    signature_similarity(keys, m.signature, config.signature_min_keys)
+                    for m in members
+                ]
+            )
+        )
         score = config.translation_threshold + signature - config.signature_only_threshold
         row = self._centroid_row.get(cluster_id)
         if centred is not None and row is not None and self._centroid_sums is not None:
@@ -354,7 +363,7 @@ class GroupingIndex:
         self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, article_id: int
     ) -> float:
         stored = self._articles[article_id]
-        score = _jaccard(keys, stored.signature)
+        score = signature_similarity(keys, stored.signature, self.config.signature_min_keys)
         if centred is not None and stored.vector is not None:
             score += float(stored.vector @ centred)
         return score
@@ -368,11 +377,25 @@ class GroupingIndex:
         if doc.vector is not None and stored.vector is not None:
             centred = self._centred(doc.vector, doc.language)
             return round(float(stored.vector @ centred), 4)
-        return round(_jaccard(self.informative_keys(doc.signature), stored.signature), 4)
+        keys = self.informative_keys(doc.signature)
+        return round(
+            signature_similarity(keys, stored.signature, self.config.signature_min_keys), 4
+        )
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def signature_similarity(a: frozenset[str], b: frozenset[str], min_keys: int) -> float:
+    """Jaccard of two signatures, or half the share of the smaller one found in the larger when
+    that is higher: a copy padded with other material (a content farm's page around a rewrite)
+    keeps most of the original's keys but adds many of its own. Needs ``min_keys`` on both."""
+    jaccard = _jaccard(a, b)
+    smaller = min(len(a), len(b))
+    if smaller < min_keys:
+        return jaccard
+    return max(jaccard, 0.5 * len(a & b) / smaller)
 
 
 def group_in_order(
