@@ -1,4 +1,8 @@
-"""The ``newscrawl`` command: run the demo, read clusters, extract files, group texts."""
+"""The ``newscrawl`` command: run the demo, read clusters, extract files, group texts.
+
+The analysts' commands (clusters, show, search, export, timeline, index, serve) are in
+``newscrawl/analysts.py``.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from typing import Any, TextIO
 from scrapy.crawler import CrawlerProcess
 from w3lib.encoding import html_to_unicode
 
+from newscrawl.analysts import add_commands as add_analyst_commands
 from newscrawl.config import extract_config, grouping_config, project_settings
 from newscrawl.sources import sources_toml
 from pipelines.changes import Changes
@@ -75,18 +80,6 @@ def describe_changes(changes: Changes) -> str:
     if changes.sentences_added:
         parts.append(f"{len(changes.sentences_added)} sentence(s) added")
     return " · ".join(parts)
-
-
-def cmd_clusters(args: argparse.Namespace, out: TextIO) -> int:
-    engine = open_database(database_url(args.db))
-    clusters = list_clusters(engine, query=args.query, min_size=args.min_size)
-    engine.dispose()
-    if args.format == "json":
-        json.dump([c.as_json() for c in clusters], out, ensure_ascii=False, indent=2)
-        out.write("\n")
-    else:
-        out.write(format_clusters(clusters) + "\n")
-    return 0
 
 
 # --- extract -----------------------------------------------------------------------------------
@@ -278,12 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--query", default="Kursk")
     demo.set_defaults(run=cmd_demo)
 
-    clusters = commands.add_parser("clusters", help="list the stored clusters")
-    clusters.add_argument("--db", help="SQLite path or database URL (default: DATABASE_URL)")
-    clusters.add_argument("--query", help="only clusters found by crawls of this query")
-    clusters.add_argument("--min-size", type=int, default=1, help="only clusters this large")
-    clusters.add_argument("--format", choices=("table", "json"), default="table")
-    clusters.set_defaults(run=cmd_clusters)
+    # clusters, show, search, export, timeline, index, serve: the analysts' commands
+    add_analyst_commands(commands)
 
     extract = commands.add_parser("extract", help="extract saved HTML files to JSON lines")
     extract.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")

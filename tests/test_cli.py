@@ -120,11 +120,12 @@ def test_clusters_lists_members_as_table_and_json(tmp_path: Path) -> None:
 
     code, table = run("clusters", "--db", str(tmp_path / "db.sqlite"), "--min-size", "2")
     assert code == 0
-    assert table.count("\ncluster ") + table.startswith("cluster ") == 1
-    assert re.search(r"\* 2025-05-02 00:00\s+en\s+original", table)
+    assert table.startswith("1 cluster ")
+    assert re.search(r"│\s+1 │\s+2 │ 2025-05-02 00:00\s+│ en\s+│ Outlet 0,", table)
+    assert "Title 0" in table and "Title 2" not in table
 
     code, none = run("clusters", "--db", str(tmp_path / "db.sqlite"), "--query", "Nothing")
-    assert none.strip() == "no clusters stored"
+    assert none.strip() == "no cluster matches"
 
 
 def test_unreachable_database_exits_with_a_message(capsys) -> None:
