@@ -9,7 +9,7 @@ DEMO_DB ?= newscrawl-demo.db
 $(BIN)/newscrawl: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,embeddings,analysts]'
+	$(BIN)/python -m pip install --quiet -e '.[test,embeddings,analysts,distributed]'
 	touch $@
 
 install: $(BIN)/newscrawl browser

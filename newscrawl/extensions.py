@@ -40,7 +40,9 @@ class CrawlRunRecorder:
         engine = open_database(self.crawler.settings.get("DATABASE_URL"))
         self._held.callback(engine.dispose)
         try:
-            self._held.enter_context(query_lock(engine, query))
+            # the workers of a distributed crawl share the lock (newscrawl.distributed)
+            shared = bool(self.crawler.settings.get("DISTRIBUTED_REDIS_URL"))
+            self._held.enter_context(query_lock(engine, query, shared=shared))
         except AlreadyRunning as error:
             logger.error("%s; this crawl stops", error)
             raise CloseSpider("already_running") from None

@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -17,6 +17,7 @@ from alembic import command
 logger = logging.getLogger(__name__)
 
 ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
+MIGRATION_LOCK = 0x6E6577736D6967  # the advisory lock key that migrations hold on PostgreSQL
 
 
 class DatabaseError(RuntimeError):
@@ -74,11 +75,18 @@ def head_revision() -> str:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision (no-op when it is there already)."""
+    """Bring the schema to the newest revision (no-op when it is there already).
+
+    On PostgreSQL the migration holds a transaction advisory lock, so that workers starting
+    together on a new (or older) database migrate it once, one after the other."""
     if current_revision(engine) == head_revision():
         return
     config = _alembic_config()
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("select pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+            if MigrationContext.configure(connection).get_current_revision() == head_revision():
+                return  # another process migrated it while this one waited
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     logger.info("database %s migrated to %s", safe_url(str(engine.url)), head_revision())

@@ -88,23 +88,29 @@ def _lock_key(database: str, query: str) -> int:
 
 
 @contextmanager
-def query_lock(engine: Engine, query: str) -> Iterator[None]:
+def query_lock(engine: Engine, query: str, shared: bool = False) -> Iterator[None]:
     """Hold the lock for crawling ``query`` into this database, or raise ``AlreadyRunning``.
 
     PostgreSQL: a session advisory lock (good across machines). Otherwise a lock file in the
-    temporary directory (one machine, as SQLite is).
+    temporary directory (one machine, as SQLite is). ``shared`` (PostgreSQL only): the workers
+    of a distributed crawl hold the lock together; a single-process crawl of the query is
+    refused while any of them holds it, and they are while it does.
     """
     key = _lock_key(engine.url.render_as_string(hide_password=True), query)
     if engine.dialect.name == "postgresql":
+        suffix = "_shared" if shared else ""
         with engine.connect() as connection:
-            if not connection.scalar(text("select pg_try_advisory_lock(:k)"), {"k": key}):
+            taken = connection.scalar(text(f"select pg_try_advisory_lock{suffix}(:k)"), {"k": key})
+            if not taken:
                 raise AlreadyRunning(f"a crawl of {query!r} is already running on this database")
             try:
                 yield
             finally:
-                connection.execute(text("select pg_advisory_unlock(:k)"), {"k": key})
+                connection.execute(text(f"select pg_advisory_unlock{suffix}(:k)"), {"k": key})
                 connection.commit()
         return
+    if shared:
+        raise ValueError("a shared crawl lock needs PostgreSQL")
     directory = Path(tempfile.gettempdir()) / "newscrawl-locks"
     directory.mkdir(exist_ok=True)
     lock = FileLock(directory / f"{key & 0xFFFFFFFFFFFF:x}.lock")

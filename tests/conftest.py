@@ -16,6 +16,7 @@ from newscrawl.demo.site import DemoSite, RunningSite, serve
 from pipelines.database import safe_url
 
 POSTGRES_ENV = "NEWSCRAWL_TEST_POSTGRES_URL"
+REDIS_ENV = "NEWSCRAWL_TEST_REDIS_URL"
 REQUIRE_ENV = "NEWSCRAWL_REQUIRE_SERVICES"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
@@ -41,6 +42,27 @@ def postgres_server() -> str:
         service_unavailable(f"PostgreSQL at {safe_url(url)} does not answer: {error.orig}")
     finally:
         engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The Redis server URL from NEWSCRAWL_TEST_REDIS_URL (use a spare database number, such as
+    ``redis://127.0.0.1:6379/15``), checked to answer. Tests delete the keys they make."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        service_unavailable(f"{REDIS_ENV} is not set; distributed-crawl tests need Redis")
+    try:
+        import redis
+    except ImportError:
+        service_unavailable("the redis package is missing: pip install 'newscrawl[distributed]'")
+    client = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        service_unavailable(f"Redis at {url} does not answer: {error}")
+    finally:
+        client.close()
     return url
 
 
