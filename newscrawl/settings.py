@@ -144,11 +144,3 @@ DISTRIBUTED_RUN = os.environ.get("DISTRIBUTED_RUN") or ""  # workers of a run me
 DISTRIBUTED_KEY_TTL = 24 * 3600  # seconds a run's queue and fingerprints outlive its last worker
 DISTRIBUTED_KEY_PREFIX = "newscrawl"  # of every Redis key (several projects can share a Redis)
 DISTRIBUTED_PREFETCH = 2  # a worker takes no request while this many of its own wait for a slot
-
-# --- distributed crawls: workers share a queue in Redis and one PostgreSQL (docs/deploy.md) ---
-ADDONS = {"newscrawl.addons.DistributedCrawl": 100}
-DISTRIBUTED_REDIS_URL = os.environ.get("DISTRIBUTED_REDIS_URL") or ""  # set: distributed mode on
-DISTRIBUTED_RUN = os.environ.get("DISTRIBUTED_RUN") or ""  # workers of a run meet; "": query@hour
-DISTRIBUTED_KEY_TTL = 24 * 3600  # seconds a run's queue and fingerprints outlive its last worker
-DISTRIBUTED_KEY_PREFIX = "newscrawl"  # of every Redis key (several projects can share a Redis)
-DISTRIBUTED_PREFETCH = 2  # a worker takes no request while this many of its own wait for a slot
