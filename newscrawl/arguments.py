@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
@@ -11,6 +12,23 @@ _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 class ArgumentError(ValueError):
     """A spider or command argument with a wrong value."""
+
+
+MAX_QUERY_CHARS = 512  # the length of the ``query`` columns
+
+
+def parse_query(value: str | None) -> str:
+    """``query=``: the event, stripped; not empty, at most 512 characters, no control
+    characters (a NUL cannot even be stored in PostgreSQL)."""
+    text = (value or "").strip()
+    if not text:
+        raise ArgumentError("the topic spider needs a query: scrapy crawl topic -a query=Kursk")
+    if len(text) > MAX_QUERY_CHARS:
+        raise ArgumentError(f"query is {len(text)} characters long; at most {MAX_QUERY_CHARS}")
+    bad = sorted({f"U+{ord(c):04X}" for c in text if unicodedata.category(c) == "Cc"})
+    if bad:
+        raise ArgumentError(f"query {text!r} holds control characters ({', '.join(bad)})")
+    return text
 
 
 def parse_since(value: str | None, now: datetime | None = None) -> datetime | None:

@@ -4,6 +4,7 @@ must stay out of logs, and a database created by the first schema upgraded with 
 from __future__ import annotations
 
 import random
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from alembic import command
+from newscrawl.arguments import ArgumentError, parse_query
 from newscrawl.demo.site import DemoSite
 from pipelines.clusters import list_clusters, member_text
 from pipelines.database import ALEMBIC_DIR, current_revision, head_revision, open_database
@@ -169,3 +171,40 @@ def test_upgrade_from_each_intermediate_revision_is_clean(database_url: str, rev
     assert current_revision(upgraded) == head_revision()
     assert list_clusters(upgraded) == []
     upgraded.dispose()
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Kursk'; DROP TABLE articles; --", "  Курск  ", "100% _ \\", "Курская АЭС 🚀"],
+)
+def test_parse_query_keeps_hostile_but_storable_queries(query: str) -> None:
+    assert parse_query(query) == query.strip()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "needs a query"),
+        ("   ", "needs a query"),
+        ("Kursk\x00", "control characters (U+0000)"),
+        ("Kur\x1bsk", "control characters (U+001B)"),
+        ("k" * 513, "at most 512"),
+    ],
+)
+def test_parse_query_refuses_with_a_clear_error(query: str, message: str) -> None:
+    with pytest.raises(ArgumentError, match=re.escape(message)):
+        parse_query(query)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="newscrawl/spiders/topic.py only checks that the query is not blank: a NUL in it "
+    "reaches PostgreSQL (DataError: text fields cannot contain NUL) and a 600-character query "
+    "overflows the query column; fix: `self.query = parse_query(query)` from newscrawl.arguments "
+    "in TopicSpider.__init__ instead of the blank check",
+)
+def test_topic_spider_validates_its_query() -> None:
+    from newscrawl.spiders.topic import TopicSpider
+
+    with pytest.raises(ArgumentError):
+        TopicSpider(query="Kursk\x00")
