@@ -25,7 +25,16 @@ from rich.text import Text
 from newscrawl.api import NewsDatabase, SearchResult
 from newscrawl.arguments import ArgumentError, parse_since
 from pipelines.changes import Changes
-from pipelines.clusters import ClusterDetail, ClusterView, MemberView
+from pipelines.clusters import (
+    ClusterDetail,
+    ClusterView,
+    MemberView,
+    format_hours,
+    format_span,
+    format_time,
+    member_texts,
+    plural,
+)
 from pipelines.database import open_database
 from pipelines.export import (
     FORMATS as EXPORT_FORMATS,
@@ -98,22 +107,6 @@ def progress_bar(description: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def when(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return value.strftime(fmt) if value else "?"
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
-
-
-def hours(value: float | None) -> str:
-    if value is None:
-        return "?"
-    if abs(value) < 48:
-        return f"{value:+.1f} h"
-    return f"{value / 24:+.1f} d"
-
-
 def _date_range(args: argparse.Namespace) -> tuple[datetime | None, datetime | None]:
     try:
         since = parse_since(args.since)
@@ -147,19 +140,6 @@ def _write_json(data: Any, out: TextIO) -> None:
 # --- clusters ----------------------------------------------------------------------------------
 
 
-def span(first: datetime | None, last: datetime | None) -> str:
-    """``2025-04-28 05:00 → 14:20``: the end written only as far as it differs."""
-    if not first or not last:
-        return "?"
-    if last.date() == first.date():
-        end = f"{last:%H:%M}"
-    elif last.year == first.year:
-        end = f"{last:%m-%d %H:%M}"
-    else:
-        end = f"{last:%Y-%m-%d %H:%M}"
-    return f"{first:%Y-%m-%d %H:%M}" if first == last else f"{first:%Y-%m-%d %H:%M} → {end}"
-
-
 def clusters_table(clusters: Sequence[ClusterView]) -> Table:
     table = Table(title=f"{plural(len(clusters), 'cluster')}", title_justify="left")
     table.add_column("id", justify="right", style="bold")
@@ -172,7 +152,7 @@ def clusters_table(clusters: Sequence[ClusterView]) -> Table:
         table.add_row(
             str(cluster.id),
             str(cluster.size),
-            span(cluster.first_seen, cluster.last_seen),
+            format_span(cluster.first_seen, cluster.last_seen),
             ", ".join(cluster.languages) or "?",
             escape(", ".join(cluster.outlets) or "?"),
             escape(cluster.title or "(untitled)"),
@@ -246,8 +226,8 @@ def members_table(cluster: ClusterView) -> Table:
         table.add_row(
             f"{'*' if is_rep else ''}{member.id}",
             escape(member.outlet or "?"),
-            when(member.published),
-            "—" if is_rep else hours(member.hours_after(origin)),
+            format_time(member.published),
+            "—" if is_rep else format_hours(member.hours_after(origin)),
             member.language or "?",
             member.match_kind,
             f"{member.similarity:.2f}",
@@ -265,7 +245,7 @@ def render_show(detail: ClusterDetail, member_texts: dict[int, str] | None, out:
             (f"Cluster {cluster.id}", "bold"),
             f" · {plural(cluster.size, 'article')} · {plural(len(cluster.outlets), 'outlet')}"
             f" · {', '.join(cluster.languages) or '?'} · "
-            f"{span(cluster.first_seen, cluster.last_seen)} UTC",
+            f"{format_span(cluster.first_seen, cluster.last_seen)} UTC",
         )
     )
     if representative:
@@ -273,7 +253,7 @@ def render_show(detail: ClusterDetail, member_texts: dict[int, str] | None, out:
             Text.assemble(
                 ("Representative ", "bold"),
                 f"#{representative.id} · {representative.outlet or '?'} · "
-                f"{representative.language or '?'} · {when(representative.published)} UTC",
+                f"{representative.language or '?'} · {format_time(representative.published)} UTC",
             )
         )
         view.print(Text(representative.title or "(untitled)", style="bold"))
@@ -288,7 +268,7 @@ def render_show(detail: ClusterDetail, member_texts: dict[int, str] | None, out:
         header = Text.assemble(
             (f"#{member.id} {member.outlet or '?'}", "bold"),
             f" · {member.language or '?'} · {member.match_kind} · "
-            f"{hours(member.hours_after(origin))} · similarity {member.similarity:.2f}",
+            f"{format_hours(member.hours_after(origin))} · similarity {member.similarity:.2f}",
         )
         body: list[Text | Panel] = [Text(member.url, style="dim"), *lines]
         if member_texts is not None:
@@ -307,7 +287,8 @@ def cmd_show(args: argparse.Namespace, out: TextIO) -> int:
             raise CommandError(f"no cluster {args.cluster}")
         texts = None
         if args.texts:
-            texts = {m.id: db.text(m.id) for m in detail.cluster.members}
+            with db.engine.connect() as connection:
+                texts = member_texts(connection, [m.id for m in detail.cluster.members])
     cluster = detail.cluster
     origin = cluster.representative.published if cluster.representative else None
     if args.format == "json":
@@ -454,7 +435,7 @@ def cmd_timeline(args: argparse.Namespace, out: TextIO) -> int:
     out.write(
         f"wrote {output}: cluster {cluster.id}, {plural(cluster.size, 'article')} from "
         f"{plural(len(cluster.outlets), 'outlet')} in {', '.join(cluster.languages) or '?'}, "
-        f"{span(cluster.first_seen, cluster.last_seen)} UTC\n"
+        f"{format_span(cluster.first_seen, cluster.last_seen)} UTC\n"
     )
     return 0
 

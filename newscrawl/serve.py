@@ -20,9 +20,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from sqlalchemy import select
+
 from newscrawl.api import NewsDatabase, SearchResult
 from pipelines.changes import Changes
-from pipelines.clusters import ClusterView
+from pipelines.clusters import ClusterView, format_hours, format_span, format_time
+from pipelines.models import Article
 from pipelines.search import SearchSyntaxError, highlight_pattern, parse_query
 
 logger = logging.getLogger(__name__)
@@ -55,10 +58,6 @@ def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _when(cluster_or_date) -> str:
-    return cluster_or_date.strftime("%Y-%m-%d %H:%M") if cluster_or_date else "?"
-
-
 def page(title: str, body: str) -> bytes:
     return (
         f"""<!doctype html>
@@ -85,8 +84,8 @@ def clusters_table(clusters: Sequence[ClusterView]) -> str:
         f'<tr data-cluster="{c.id}"><td class="num"><a href="/clusters/{c.id}">{c.id}</a></td>'
         f'<td><a href="/clusters/{c.id}">{_e(c.title or "(untitled)")}</a></td>'
         f'<td class="num">{c.size}</td><td>{_e(", ".join(c.languages))}</td>'
-        f'<td>{_e(", ".join(c.outlets))}</td><td class="when">{_when(c.first_seen)}</td>'
-        f'<td class="when">{_when(c.last_seen)}</td></tr>'
+        f'<td>{_e(", ".join(c.outlets))}</td><td class="when">{format_time(c.first_seen)}</td>'
+        f'<td class="when">{format_time(c.last_seen)}</td></tr>'
         for c in clusters
     )
     return (
@@ -120,8 +119,9 @@ def cluster_page(db: NewsDatabase, cluster_id: int) -> tuple[str, str] | None:
         after = member.hours_after(origin)
         rows.append(
             f'<tr class="member{" rep" if is_rep else ""}" data-article="{member.id}">'
-            f'<td>{_e(member.outlet or "?")}</td><td class="when">{_when(member.published)}</td>'
-            f'<td class="num">{"—" if is_rep or after is None else f"{after:+.1f} h"}</td>'
+            f"<td>{_e(member.outlet or '?')}</td>"
+            f'<td class="when">{format_time(member.published)}</td>'
+            f'<td class="num">{"—" if is_rep else format_hours(after)}</td>'
             f"<td>{_e(member.language or '?')}</td><td>{_e(member.match_kind)}</td>"
             f'<td class="num">{member.similarity:.2f}</td>'
             f'<td><a href="/articles/{member.id}">{_e(member.title or "(untitled)")}</a>'
@@ -135,7 +135,7 @@ def cluster_page(db: NewsDatabase, cluster_id: int) -> tuple[str, str] | None:
     body = f"""
 <h1>Cluster {cluster.id}: {_e(cluster.title or "(untitled)")}</h1>
 <p class="muted">{cluster.size} articles · {len(cluster.outlets)} outlets ·
-{_e(", ".join(cluster.languages))} · {_when(cluster.first_seen)} → {_when(cluster.last_seen)} UTC ·
+{_e(", ".join(cluster.languages))} · {format_span(cluster.first_seen, cluster.last_seen)} UTC ·
 <a href="/api/clusters/{cluster.id}">JSON</a></p>
 <h2>Members</h2>
 <table id="members"><thead><tr><th>outlet</th><th>published (UTC)</th><th>after</th>
@@ -153,10 +153,6 @@ def cluster_page(db: NewsDatabase, cluster_id: int) -> tuple[str, str] | None:
 
 
 def article_page(db: NewsDatabase, article_id: int) -> tuple[str, str] | None:
-    from sqlalchemy import select
-
-    from pipelines.models import Article
-
     with db.engine.connect() as connection:
         cluster_id = connection.scalar(select(Article.cluster_id).where(Article.id == article_id))
     if cluster_id is None:
@@ -167,7 +163,7 @@ def article_page(db: NewsDatabase, article_id: int) -> tuple[str, str] | None:
     body = f"""
 <h1>{_e(member.title or "(untitled)")}</h1>
 <p class="muted">{_e(member.outlet or "?")} · {_e(member.language or "?")} ·
-{_when(member.published)} UTC · {_e(member.match_kind)} · member of
+{format_time(member.published)} UTC · {_e(member.match_kind)} · member of
 <a href="/clusters/{cluster_id}">cluster {cluster_id}</a> ·
 <a href="{_e(member.url)}">original page</a></p>
 {changes_list(member.changes)}

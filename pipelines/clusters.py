@@ -120,6 +120,41 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+# --- how the read side writes times, delays and counts (terminal, web page, chart) -------------
+
+
+def format_time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value else "?"
+
+
+def format_span(first: datetime | None, last: datetime | None) -> str:
+    """``2025-04-28 05:00 → 14:20``: the end written only as far as it differs."""
+    if not first or not last:
+        return "?"
+    if first == last:
+        return format_time(first)
+    if last.date() == first.date():
+        end = f"{last:%H:%M}"
+    elif last.year == first.year:
+        end = f"{last:%m-%d %H:%M}"
+    else:
+        end = format_time(last)
+    return f"{format_time(first)} → {end}"
+
+
+def format_hours(value: float | None) -> str:
+    """A delay: ``+4.5 h``, or in days from two days on (``+3.2 d``)."""
+    if value is None:
+        return "?"
+    if abs(value) < 48:
+        return f"{value:+.1f} h"
+    return f"{value / 24:+.1f} d"
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
 def _member(article: Article) -> MemberView:
     return MemberView(
         id=article.id,

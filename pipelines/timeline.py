@@ -17,7 +17,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipelines.clusters import ClusterView, MemberView
+from pipelines.clusters import (
+    ClusterView,
+    MemberView,
+    format_hours,
+    format_span,
+    format_time,
+    plural,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -67,16 +74,6 @@ def _short(text: str | None, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
-
-
-def _hours(value: float) -> str:
-    if abs(value) < 48:
-        return f"{value:+.1f} h"
-    return f"{value / 24:+.1f} d"
-
-
 def language_colours(cluster: ClusterView) -> dict[str, str]:
     languages = [m.language or "?" for m in cluster.members]
     ordered = list(dict.fromkeys(languages))  # the representative's language first
@@ -103,12 +100,11 @@ def figure(cluster: ClusterView) -> Figure:
         2, 1, sharex=True, gridspec_kw={"height_ratios": [max(len(lanes), 2), 2.2]}
     )
     title = _short(cluster.title, 95)
-    first, last = cluster.first_seen, cluster.last_seen
-    span = f"{first:%Y-%m-%d %H:%M} → {last:%Y-%m-%d %H:%M} UTC" if first and last else "no dates"
+    span = format_span(cluster.first_seen, cluster.last_seen) + " UTC"
     languages = ", ".join(cluster.languages) or "?"
     fig.suptitle(
-        f"Cluster {cluster.id}: {title}\n{_count(cluster.size, 'article')} · "
-        f"{_count(len(cluster.outlets), 'outlet')} · {languages} · {span}",
+        f"Cluster {cluster.id}: {title}\n{plural(cluster.size, 'article')} · "
+        f"{plural(len(cluster.outlets), 'outlet')} · {languages} · {span}",
         fontsize=12,
         x=0.01,
         horizontalalignment="left",
@@ -128,7 +124,7 @@ def figure(cluster: ClusterView) -> Figure:
             zorder=3,
         )
         offset = member.hours_after(origin)
-        label = f"{member.language or '?'} · {'original' if is_rep else _hours(offset or 0.0)}"
+        label = f"{member.language or '?'} · {'original' if is_rep else format_hours(offset)}"
         top.annotate(
             label,
             (member.published, lane),
@@ -223,8 +219,8 @@ def member_rows(cluster: ClusterView) -> list[dict[str, str]]:
         rows.append(
             {
                 "outlet": member.outlet or "?",
-                "published": f"{member.published:%Y-%m-%d %H:%M}" if member.published else "?",
-                "after": "—" if offset is None or is_rep else _hours(offset),
+                "published": format_time(member.published),
+                "after": "—" if is_rep else format_hours(offset),
                 "language": member.language or "?",
                 "kind": member.match_kind,
                 "similarity": f"{member.similarity:.2f}",
