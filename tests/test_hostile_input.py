@@ -196,13 +196,6 @@ def test_parse_query_refuses_with_a_clear_error(query: str, message: str) -> Non
         parse_query(query)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="newscrawl/spiders/topic.py only checks that the query is not blank: a NUL in it "
-    "reaches PostgreSQL (DataError: text fields cannot contain NUL) and a 600-character query "
-    "overflows the query column; fix: `self.query = parse_query(query)` from newscrawl.arguments "
-    "in TopicSpider.__init__ instead of the blank check",
-)
 def test_topic_spider_validates_its_query() -> None:
     from newscrawl.spiders.topic import TopicSpider
 

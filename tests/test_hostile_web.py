@@ -292,13 +292,6 @@ def test_retry_after_values() -> None:
     assert retry_after_seconds("-5") is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="newscrawl/spiders/topic.py article_failed() treats every IgnoreRequest as 'already "
-    "stored' and returns silently, so articles refused by robots.txt or dropped as a gzip bomb "
-    "(HttpCompressionMiddleware) leave no newscrawl/* counter and no newscrawl log line; fix: "
-    "count articles/refused and log them unless the message starts with 'already stored'",
-)
 @pytest.mark.parametrize(
     "message",
     [

@@ -15,7 +15,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy_playwright.page import PageMethod
 from twisted.python.failure import Failure
 
-from newscrawl.arguments import parse_names, parse_positive_int, parse_since
+from newscrawl.arguments import parse_names, parse_positive_int, parse_query, parse_since
 from newscrawl.items import PageItem
 from newscrawl.middlewares import ARTICLE, LISTING
 from newscrawl.querymatch import QueryMatcher
@@ -50,9 +50,7 @@ class TopicSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not query or not query.strip():
-            raise ValueError("the topic spider needs a query: scrapy crawl topic -a query=Kursk")
-        self.query = query.strip()
+        self.query = parse_query(query)
         self.matcher = QueryMatcher(self.query)
         self.since: datetime | None = parse_since(since)
         self.wanted_sources = parse_names(sources)
@@ -230,6 +228,11 @@ class TopicSpider(scrapy.Spider):
             yield self._static_request(request.url, lead, dont_filter=True)
             return
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            return  # already stored: the incremental middleware counted it
+            message = failure.getErrorMessage()
+            if message.startswith("already stored"):
+                return  # the incremental middleware counted it
+            self._count("articles/refused")
+            self.logger.warning("not fetching %s: %s", request.url, message)
+            return
         self._count("articles/fetch_failed")
         self.logger.warning("cannot fetch %s: %s", request.url, failure.getErrorMessage())
