@@ -21,7 +21,9 @@ from scrapy.crawler import CrawlerProcess
 from w3lib.encoding import html_to_unicode
 
 from newscrawl.analysts import add_commands as add_analyst_commands
+from newscrawl.arguments import ArgumentError
 from newscrawl.config import extract_config, grouping_config, project_settings
+from newscrawl.schedule import add_parser as add_schedule_command
 from newscrawl.sources import sources_toml
 from pipelines.changes import Changes
 from pipelines.clusters import ClusterView, list_clusters
@@ -282,6 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
     group = commands.add_parser("group", help="group JSONL texts into clusters")
     group.add_argument("input", metavar="INPUT.jsonl")
     group.set_defaults(run=cmd_group)
+
+    add_schedule_command(commands)
     return parser
 
 
@@ -296,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DatabaseError as error:
         print(f"newscrawl: {error}", file=sys.stderr)
         return 1
-    except FileNotFoundError as error:
+    except (FileNotFoundError, ArgumentError) as error:
         print(f"newscrawl: {error}", file=sys.stderr)
         return 2
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from newscrawl.arguments import ArgumentError, parse_interval
+from newscrawl.cli import main
 from newscrawl.demo.site import DemoSite
 from newscrawl.schedule import crawl_command, next_start, run_schedule
 from newscrawl.sources import sources_toml
@@ -83,3 +84,8 @@ def test_one_crawl_per_query_and_database_at_a_time(database_url: str) -> None:
         pass
     engine.dispose()
     other.dispose()
+
+
+def test_the_schedule_command_refuses_a_bad_interval(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schedule", "--every", "5s", "--query", "Kursk"]) == 2
+    assert "every='5s' is not an interval" in capsys.readouterr().err
