@@ -220,6 +220,8 @@ def test_trap_site_crawl_finishes_counts_each_trap_and_stores_only_real_articles
     assert "TimeoutError" in log
     # A gzip bomb: refused once its decompressed size passes DOWNLOAD_MAXSIZE.
     assert "/trap/bomb.html" in log and "exceeded DOWNLOAD_MAXSIZE" in log
+    # The spider counts every article a middleware refused: robots.txt, loop, chain, bomb.
+    assert crawl.stat("articles/refused") == 4
     # Wrong Content-Type and a zero-byte body: skipped and counted.
     assert crawl.stat("skipped/not_html") == 1
     assert crawl.stat("skipped/empty") == 1
