@@ -50,7 +50,13 @@ class ExtractPipeline(_Stage):
         self._count("articles/extracted")
         self._count(f"extracted/{article.strategy}")
         self._count(f"published_from/{article.date_source or 'nowhere'}")
-        return ArticleItem(url=item.url, lead=item.lead, query=item.query, article=article)
+        return ArticleItem(
+            url=item.url,
+            lead=item.lead,
+            query=item.query,
+            article=article,
+            rendered=item.rendered,
+        )
 
     def _render_instead(self, item: PageItem) -> bool:
         """Fetch again, rendered in a browser, a static page that held no text (the spider
@@ -115,6 +121,7 @@ class GroupAndStorePipeline(_Stage):
                 document=item.document,
                 source=item.lead.source,
                 query=item.query,
+                rendered=item.rendered,
             )
         )
         if not result.created:

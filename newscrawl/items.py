@@ -28,4 +28,5 @@ class ArticleItem:
     lead: Lead
     query: str
     article: ExtractedArticle
+    rendered: bool = False
     document: Document | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -100,6 +102,15 @@ class Article(Base):
     signature_keys: Mapped[str | None] = mapped_column(Text)  # language-neutral keys, spaced
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32, L2-normalised
     changes: Mapped[str | None] = mapped_column(Text)  # JSON: pipelines.changes.Changes
+    extraction_strategy: Mapped[str | None] = mapped_column(
+        String(64)
+    )  # which method gave the text
+    date_source: Mapped[str | None] = mapped_column(String(16))  # htmldate|json_ld|meta|listing
+    modified: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last modified, if later
+    modified_source: Mapped[str | None] = mapped_column(String(16))
+    language_source: Mapped[str | None] = mapped_column(String(16))  # page | detected
+    authors: Mapped[str | None] = mapped_column(Text)  # JSON list
+    rendered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     cluster: Mapped[Cluster] = relationship(back_populates="members", foreign_keys=[cluster_id])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +44,7 @@ class NewArticle:
     document: Document
     source: str | None = None
     query: str | None = None
+    rendered: bool = False  # fetched through a browser
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,13 @@ class ArticleStore:
             text_bytes=len(meta.text.encode("utf-8")),
             signature=signature_to_bytes(new.document.fingerprint.minhash),
             language_key=new.document.language,
+            extraction_strategy=meta.strategy,
+            date_source=meta.date_source,
+            modified=meta.modified,
+            modified_source=meta.modified_source,
+            language_source=meta.language_source,
+            authors=json.dumps(list(meta.authors), ensure_ascii=False) if meta.authors else None,
+            rendered=new.rendered,
             signature_keys=" ".join(sorted(new.document.signature)),
             embedding=None if vector is None else vector.astype(np.float32).tobytes(),
         )

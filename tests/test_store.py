@@ -166,3 +166,32 @@ def test_unreachable_database_is_a_clear_error() -> None:
 def test_not_a_database_url_is_a_clear_error() -> None:
     with pytest.raises(DatabaseError, match="not a database URL"):
         open_database("no-such-scheme")
+
+
+def test_where_the_text_and_dates_came_from_is_stored(store: ArticleStore) -> None:
+    article = ExtractedArticle(
+        text=ORIGINAL,
+        title="t",
+        author="A. Writer",
+        published=T0,
+        language="en",
+        outlet="Outlet",
+        canonical_url=None,
+        strategy="json_ld",
+        date_source="meta",
+        modified=T0 + timedelta(hours=2),
+        modified_source="json_ld",
+        language_source="detected",
+        authors=("A. Writer", "B. Editor"),
+    )
+    document = make_document(ORIGINAL, "t", "en", CONFIG)
+    result = store.add(NewArticle("https://a.example/p", article, document, rendered=True))
+    with Session(store.engine) as session:
+        row = session.get_one(Article, result.article_id)
+        assert (row.extraction_strategy, row.date_source, row.modified_source) == (
+            "json_ld",
+            "meta",
+            "json_ld",
+        )
+        assert row.modified == T0 + timedelta(hours=2) and row.language_source == "detected"
+        assert row.authors == '["A. Writer", "B. Editor"]' and row.rendered is True
