@@ -1,7 +1,7 @@
 """Crawl throughput with 1 and 2 distributed workers on the demo site, in pages per second.
 
     python -m benchmarks.bench_workers [--articles 150] [--repeat 3] [--latency 0]
-        [--postgres URL] [--redis URL]
+        [--modes single,1,2] [--postgres URL] [--redis URL] [--verbose]
 
 The demo site (``seeds/demo``) is copied to a temporary root and given ``--articles`` extra
 synthetic English articles about Kursk (stories of three rewrites each, spread over the English
@@ -15,8 +15,9 @@ crawls it for "Kursk" into a fresh PostgreSQL database:
 Pages are the HTTP responses the site served (listings and articles, robots.txt not counted);
 the time is from the first worker's spider opening to the last one's closing (Scrapy's
 ``start_time`` and ``finish_time``: process start-up, model loading and exit are left out). The
-median of ``--repeat`` runs is printed. The demo site is one host, so each worker fetches at
-most ``CONCURRENT_REQUESTS_PER_DOMAIN`` (2) pages at once from it.
+median of ``--repeat`` runs is printed; the modes take turns (single, 1, 2, single, …), so that
+a change in the machine's load hits them alike. The demo site is one host, so each worker
+fetches at most ``CONCURRENT_REQUESTS_PER_DOMAIN`` (2) pages at once from it.
 """
 
 from __future__ import annotations
@@ -222,6 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--redis", default=os.environ.get("NEWSCRAWL_TEST_REDIS_URL") or "redis://127.0.0.1:6379/15"
     )
+    parser.add_argument(
+        "--modes", default="single,1,2", help="single (no Redis) and worker counts, comma-separated"
+    )
+    parser.add_argument("--verbose", action="store_true", help="print every run")
     args = parser.parse_args(argv)
 
     root = synthetic_root(args.articles)
@@ -232,17 +237,28 @@ def main(argv: list[str] | None = None) -> int:
             f"demo site + {args.articles} synthetic articles ({len(site.articles)} in all), "
             f"latency {args.latency:g}s per page, {os.cpu_count()} CPUs, median of {args.repeat}"
         )
-        modes = [(1, None), (1, args.redis), (2, args.redis)]
+        modes = [
+            (1, None) if mode == "single" else (int(mode), args.redis)
+            for mode in args.modes.split(",")
+        ]
+        # the modes take turns, so that a change in the machine's load hits all of them alike
+        runs: dict[str, list[Result]] = {}
+        for _ in range(args.repeat):
+            for workers, redis_url in modes:
+                result = crawl(site, workers, redis_url, args.postgres, workdir)
+                runs.setdefault(result.mode, []).append(result)
+                if args.verbose:
+                    print(f"  {result}  {result.rate:.1f} pages/s", file=sys.stderr, flush=True)
         header = ("mode", "pages", "seconds", "pages/s", "articles", "clusters")
         print("{:10} {:>6} {:>8} {:>8} {:>9} {:>9}".format(*header))
-        for workers, redis_url in modes:
-            results = []
-            for _ in range(args.repeat):
-                results.append(crawl(site, workers, redis_url, args.postgres, workdir))
+        for mode, results in runs.items():
+            stored = sorted({(r.articles, r.clusters) for r in results})
+            if len(stored) > 1:  # grouping may depend on the order articles arrive in
+                print(f"note: runs of {mode} stored (articles, clusters) {stored}")
             middle = sorted(results, key=lambda r: r.rate)[len(results) // 2]
             rates = ", ".join(f"{r.rate:.1f}" for r in results)
             print(
-                f"{middle.mode:10} {middle.pages:>6} {middle.seconds:>8.1f} {middle.rate:>8.1f} "
+                f"{mode:10} {middle.pages:>6} {middle.seconds:>8.1f} {middle.rate:>8.1f} "
                 f"{middle.articles:>9} {middle.clusters:>9}   (runs: {rates})",
                 flush=True,
             )
