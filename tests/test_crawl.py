@@ -17,13 +17,12 @@ from sqlalchemy.orm import Session
 
 from newscrawl.demo.site import DemoArticle, DemoSite, Page, RunningSite, serve
 from newscrawl.querymatch import QueryMatcher
-from newscrawl.sources import sources_toml
 from pipelines.clusters import list_clusters, member_text
 from pipelines.database import open_database
 from pipelines.extract import ExtractConfig, extract_article
 from pipelines.models import Article, CrawlRun
+from tests.crawling import ROOT, topic_crawl_command, write_sources
 
-ROOT = Path(__file__).resolve().parent.parent
 KURSK_FAMILY = "kursk-dprk-interview"
 
 BROKEN_MARKUP = (
@@ -117,22 +116,8 @@ def run_crawl(
     *arguments: str,
     settings: dict[str, str] | None = None,
 ) -> CrawlOutput:
-    sources_file = tmp_path / "sources.toml"
-    sources_file.write_text(sources_toml(sources), encoding="utf-8")
-    settings = {
-        "DATABASE_URL": db_url,
-        "SOURCES_FILE": str(sources_file),
-        "DOWNLOAD_DELAY": "0",
-        "AUTOTHROTTLE_ENABLED": "False",
-        "RETRY_TIMES": "0",
-        "LOGSTATS_INTERVAL": "0",
-        **(settings or {}),
-    }
-    command = [sys.executable, "-m", "scrapy", "crawl", "topic", "-a", "query=Kursk"]
-    for argument in arguments:
-        command += ["-a", argument]
-    for name, value in settings.items():
-        command += ["-s", f"{name}={value}"]
+    sources_file = write_sources(tmp_path, sources)
+    command = topic_crawl_command(db_url, sources_file, *arguments, **(settings or {}))
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     return CrawlOutput(done.returncode, done.stdout + done.stderr)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -37,7 +36,8 @@ from newscrawl.spiders.topic import TopicSpider
 from pipelines.database import open_database
 from pipelines.models import CrawlRun
 from pipelines.runs import AlreadyRunning, query_lock
-from tests.test_crawl import ROOT, run_crawl, stored_rows
+from tests.crawling import ROOT, topic_crawl_command
+from tests.test_crawl import run_crawl, stored_rows
 
 
 @pytest.fixture
@@ -238,18 +238,7 @@ def partition(rows: dict[str, tuple[int, str]]) -> set[frozenset[str]]:
 def start_worker(
     tmp_path: Path, db_url: str, sources_file: Path, settings: dict[str, str], number: int
 ) -> subprocess.Popen[str]:
-    values = {
-        "DATABASE_URL": db_url,
-        "SOURCES_FILE": str(sources_file),
-        "DOWNLOAD_DELAY": "0",
-        "AUTOTHROTTLE_ENABLED": "False",
-        "RETRY_TIMES": "0",
-        "LOGSTATS_INTERVAL": "0",
-        **settings,
-    }
-    command = [sys.executable, "-m", "scrapy", "crawl", "topic", "-a", "query=Kursk"]
-    for name, value in values.items():
-        command += ["-s", f"{name}={value}"]
+    command = topic_crawl_command(db_url, sources_file, **settings)
     log = (tmp_path / f"worker-{number}.log").open("w", encoding="utf-8")
     return subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,24 +18,19 @@ from pipelines.clusters import list_clusters, member_text
 from pipelines.database import open_database
 from pipelines.fingerprint import text_sha256
 from pipelines.models import Article, CrawlRun
+from tests.crawling import ROOT, topic_crawl_command
 
-ROOT = Path(__file__).resolve().parent.parent
 KILL_AFTER_SECONDS = (3.0, 5.0, 7.0)
 
 
 def crawl_command(db_url: str, sources_file: Path) -> list[str]:
-    settings = {
-        "DATABASE_URL": db_url,
-        "SOURCES_FILE": str(sources_file),
-        "DOWNLOAD_DELAY": "0.25",  # slow enough for the kills to land mid-crawl
-        "AUTOTHROTTLE_ENABLED": "False",
-        "CONCURRENT_REQUESTS_PER_DOMAIN": "2",
-        "LOG_LEVEL": "WARNING",
-    }
-    command = [sys.executable, "-m", "scrapy", "crawl", "topic", "-a", "query=Kursk"]
-    for name, value in settings.items():
-        command += ["-s", f"{name}={value}"]
-    return command
+    return topic_crawl_command(
+        db_url,
+        sources_file,
+        DOWNLOAD_DELAY="0.25",  # slow enough for the kills to land mid-crawl
+        CONCURRENT_REQUESTS_PER_DOMAIN="2",
+        LOG_LEVEL="WARNING",
+    )
 
 
 def partition(db_url: str) -> tuple[int, set[frozenset[str]]]:

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newscrawl.demo.site import DemoSite, Page, serve
-from newscrawl.sources import sources_toml
 from pipelines.clusters import member_text
 from pipelines.database import open_database
 from pipelines.extract import ExtractConfig, NoArticle, extract_article, has_scripts
 from pipelines.models import Article
 from tests.conftest import service_unavailable
+from tests.crawling import ROOT, topic_crawl_command, write_sources
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("NEWSCRAWL_CHROMIUM") or "/usr/bin/chromium"
 
 STORIES = {
@@ -99,20 +97,7 @@ def chromium() -> str:
 
 
 def crawl(tmp_path: Path, db_url: str, sources: list[dict], **settings: str) -> tuple[int, str]:
-    sources_file = tmp_path / "sources.toml"
-    sources_file.write_text(sources_toml(sources), encoding="utf-8")
-    base_settings = {
-        "DATABASE_URL": db_url,
-        "SOURCES_FILE": str(sources_file),
-        "DOWNLOAD_DELAY": "0",
-        "AUTOTHROTTLE_ENABLED": "False",
-        "RETRY_TIMES": "0",
-        "LOGSTATS_INTERVAL": "0",
-        **settings,
-    }
-    command = [sys.executable, "-m", "scrapy", "crawl", "topic", "-a", "query=Kursk"]
-    for name, value in base_settings.items():
-        command += ["-s", f"{name}={value}"]
+    command = topic_crawl_command(db_url, write_sources(tmp_path, sources), **settings)
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     return done.returncode, done.stdout + done.stderr
 
