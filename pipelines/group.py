@@ -7,24 +7,28 @@ The rule, for a new article (see docs/grouping.md for why):
    ``match_threshold`` → the closest one's cluster (``near_duplicate``);
 3. otherwise candidate clusters come from the language-neutral signature index (numbers, dates,
    name skeletons). An average signature Jaccard of ``signature_only_threshold`` with a cluster's
-   members is enough on its own (with ``signature_first``, or without an embedder, nothing more
-   is tried then). The article is embedded and the clusters whose language-centred embedding
-   centroid is nearest join the candidates, each
-   scored by its average embedding similarity plus ``signature_weight`` × its average signature
-   Jaccard (average link over members). A
-   cluster that holds an article in the new article's own language and script but shares almost
-   no wording with it (Jaccard < ``same_language_veto``) is another outlet's report of the same
-   event and is ruled out. The best score over ``translation_threshold`` wins (``translation``,
-   or ``near_duplicate`` for a loose rewrite in a language the cluster already has);
+   members is enough on its own. Else, when there are candidates (or the article's signature is
+   too thin to find any: then every cluster sharing one of its keys is a candidate), the article
+   and up to ``embedded_members`` members of each candidate cluster are embedded, each at most
+   once, and the clusters whose language-centred embedding centroid is nearest join the
+   candidates. Each is scored by its average embedding similarity plus ``signature_weight`` × its
+   average signature Jaccard (average link over members). A cluster is ruled out when it holds an
+   article in the new one's language and script that shares almost no wording with it (Jaccard <
+   ``same_language_veto``: another outlet's report of the same event), or, for a translation,
+   when its articles are more than ``max_length_ratio`` times longer or shorter in sentences
+   (translations keep the sentences; other reports of the event do not). The best score over
+   ``translation_threshold`` wins (``translation``, or ``near_duplicate`` for a loose rewrite in
+   a language the cluster already has). An article with no candidate at all is not embedded;
 4. else the article starts a cluster. It never merges two clusters: when it links two, the
    closer one gets it.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -64,7 +68,8 @@ class GroupingConfig:
     centring_prior: float = 10.0  # pseudo-count pulling a language's mean to the global mean
     candidate_clusters: int = 10  # nearest centroids scored per article
     embed_words: int = 64  # title plus this many words are embedded
-    signature_first: bool = False  # embed only articles the signature cannot place (faster)
+    embedded_members: int = 3  # members of a candidate cluster embedded when it is first needed
+    max_length_ratio: float = 2.0  # a translation's sentences against its cluster's (median)
 
 
 @dataclass
@@ -76,6 +81,7 @@ class Document:
     signature: frozenset[str]
     embedding_text: str
     vector: np.ndarray | None = None
+    sentences: int = 0  # 0: unknown
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,14 @@ def script_of(text: str, sample: int = 400) -> str:
     return scripts.most_common(1)[0][0] if scripts else "NONE"
 
 
+_SENTENCE_END = re.compile(r"[.!?؟]+(?=[\s\"'”»)]|$)|[。！？]")
+
+
+def count_sentences(text: str) -> int:
+    """Sentences in ``text``, by their closing punctuation (Latin, CJK and Arabic), at least 1."""
+    return max(1, len(_SENTENCE_END.findall(text)))
+
+
 def language_key(language: str | None, text: str) -> str:
     """``ru-CYRILLIC``, ``sr-LATIN``: one language's two scripts share no words, so they count
     apart."""
@@ -115,6 +129,7 @@ def make_document(
         language=language_key(language, text),
         signature=frozenset(signature_keys(text)),
         embedding_text=embedding_text(title, text, config.embed_words),
+        sentences=count_sentences(text),
     )
 
 
@@ -128,15 +143,30 @@ class _Stored:
     language: str
     words: LeanMinHash
     signature: frozenset[str]
-    vector: np.ndarray | None  # centred at the time it was added
+    vector: np.ndarray | None  # centred at the time it was embedded
+    sentences: int
+
+
+TextSource = Callable[[int], str | None]
 
 
 class GroupingIndex:
-    """Every stored article's fingerprints, searchable for the cluster a new one belongs to."""
+    """Every stored article's fingerprints, searchable for the cluster a new one belongs to.
 
-    def __init__(self, config: GroupingConfig, embedder: Embedder | None = None) -> None:
+    ``text_source`` gives the text to embed of an indexed article (``embedding_text``), for the
+    members embedded only when a later article first needs them; their raw vectors wait in
+    ``take_new_vectors`` for the caller to keep.
+    """
+
+    def __init__(
+        self,
+        config: GroupingConfig,
+        embedder: Embedder | None = None,
+        text_source: TextSource | None = None,
+    ) -> None:
         self.config = config
         self.embedder = embedder
+        self.text_source = text_source
         num_perm = config.fingerprint.num_perm
         self._words = MinHashLSH(threshold=config.lsh_threshold, num_perm=num_perm)
         self._signatures = MinHashLSH(threshold=config.signature_lsh_threshold, num_perm=num_perm)
@@ -144,6 +174,8 @@ class GroupingIndex:
         self._by_text: dict[str, int] = {}
         self._members: dict[int, list[int]] = {}
         self._key_counts: Counter[str] = Counter()
+        self._clusters_by_key: dict[str, set[int]] = {}
+        self._new_vectors: dict[int, np.ndarray] = {}
         self._documents = 0
         self._language_sums: dict[str, np.ndarray] = {}
         self._language_counts: Counter[str] = Counter()
@@ -187,6 +219,42 @@ class GroupingIndex:
             self.embedding_calls += 1
         return doc.vector
 
+    def _embed_members(self, cluster_id: int) -> None:
+        """Embed members of the cluster until ``embedded_members`` of them have a vector."""
+        if self.embedder is None or self.text_source is None:
+            return
+        members = self._members[cluster_id]
+        missing = self.config.embedded_members - sum(
+            1 for m in members if self._articles[m].vector is not None
+        )
+        chosen: list[tuple[int, str]] = []
+        for article_id in members:
+            if len(chosen) >= missing:
+                break
+            text = (
+                None
+                if self._articles[article_id].vector is not None
+                else self.text_source(article_id)
+            )
+            if text:
+                chosen.append((article_id, text))
+        if not chosen:
+            return
+        vectors = self.embedder.embed([text for _, text in chosen])
+        self.embedding_calls += len(chosen)
+        for (article_id, _), vector in zip(chosen, vectors, strict=True):
+            stored = self._articles[article_id]
+            stored.vector = self._centred(vector, stored.language).astype(np.float32)
+            self._learn_language(vector, stored.language)
+            self._add_to_centroid(cluster_id, stored.vector)
+            self._new_vectors[article_id] = vector
+
+    def take_new_vectors(self) -> dict[int, np.ndarray]:
+        """Raw vectors computed for indexed articles since the last call (for the caller to
+        store, so that no article is embedded twice)."""
+        vectors, self._new_vectors = self._new_vectors, {}
+        return vectors
+
     def _centred(self, vector: np.ndarray, language: str) -> np.ndarray:
         """The vector minus its language's running mean (shrunk towards the global mean)."""
         prior = self.config.centring_prior
@@ -213,7 +281,7 @@ class GroupingIndex:
             self._learn_language(doc.vector, doc.language)
             self._add_to_centroid(cluster_id, centred)
         self._articles[article_id] = _Stored(
-            cluster_id, doc.language, doc.fingerprint.minhash, keys, centred
+            cluster_id, doc.language, doc.fingerprint.minhash, keys, centred, doc.sentences
         )
         self._members.setdefault(cluster_id, []).append(article_id)
         self._words.insert(article_id, doc.fingerprint.minhash, check_duplication=False)
@@ -223,6 +291,8 @@ class GroupingIndex:
             )
         self._by_text.setdefault(doc.fingerprint.text_sha256, article_id)
         self._key_counts.update(doc.signature)
+        for key in doc.signature:
+            self._clusters_by_key.setdefault(key, set()).add(cluster_id)
         self._documents += 1
 
     def _learn_language(self, vector: np.ndarray, language: str) -> None:
@@ -253,11 +323,14 @@ class GroupingIndex:
 
     def prepare(self, doc: Document) -> None:
         """Compute ahead, outside any lock, the embedding that ``match`` will probably need."""
-        if self.embedder is None or self.config.signature_first or doc.vector is not None:
+        if self.embedder is None or doc.vector is not None:
             return
         if doc.fingerprint.text_sha256 in self._by_text or self._near_duplicate(doc):
             return
-        self.ensure_vector(doc)
+        keys = self.informative_keys(doc.signature)
+        candidates = self._signature_clusters(keys)
+        if self._best(doc, keys, None, candidates) is None and self._candidates(keys, candidates):
+            self.ensure_vector(doc)
 
     def match(self, doc: Document) -> Match | None:
         """The cluster ``doc`` belongs to, or ``None`` for a new story."""
@@ -285,6 +358,16 @@ class GroupingIndex:
         neighbours = self._signatures.query(self._signature_minhash(keys))
         return {self._articles[article_id].cluster_id for article_id in neighbours}
 
+    def _candidates(self, keys: frozenset[str], signature_clusters: set[int]) -> set[int]:
+        """The clusters worth embedding for: the signature's, or, when the signature is too thin
+        to find any, every cluster that shares one of its keys."""
+        if len(keys) >= self.config.signature_min_keys:
+            return signature_clusters
+        sharing = set(signature_clusters)
+        for key in keys:
+            sharing |= self._clusters_by_key.get(key, set())
+        return sharing
+
     def _nearest_clusters(self, centred: np.ndarray) -> set[int]:
         if self._centroid_sums is None:
             return set()
@@ -297,17 +380,18 @@ class GroupingIndex:
         """Candidates by signature, then by embedding (unless the signature decides alone)."""
         keys = self.informative_keys(doc.signature)
         signature_clusters = self._signature_clusters(keys)
-        if self.embedder is None or (
-            self.config.signature_first and len(keys) >= self.config.signature_min_keys
-        ):
-            found = self._best(doc, keys, None, signature_clusters)
-            if found is not None or self.embedder is None:
-                return found
+        found = self._best(doc, keys, None, signature_clusters)
+        if found is not None or self.embedder is None:
+            return found
+        candidates = self._candidates(keys, signature_clusters)
+        if not candidates and len(keys) >= self.config.signature_min_keys:
+            return None  # nothing resembles it in any language: no need to embed it
+        for cluster_id in candidates:
+            self._embed_members(cluster_id)
         vector = self.ensure_vector(doc)
         assert vector is not None
         centred = self._centred(vector, doc.language)
-        candidates = signature_clusters | self._nearest_clusters(centred)
-        return self._best(doc, keys, centred, candidates)
+        return self._best(doc, keys, centred, candidates | self._nearest_clusters(centred))
 
     def _best(
         self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, clusters: set[int]
@@ -340,6 +424,11 @@ class GroupingIndex:
             wording = max(float(doc.fingerprint.minhash.jaccard(m.words)) for m in own_language)
             if wording < config.same_language_veto:
                 return None
+        base = _base(doc.language)
+        if all(_base(m.language) != base for m in members) and not self._similar_length(
+            doc, members
+        ):
+            return None
         signature = float(
             np.mean(
                 [
@@ -358,6 +447,17 @@ class GroupingIndex:
                 combined = embedding + config.signature_weight * signature
             score = max(score, combined)
         return score if score >= config.translation_threshold else None
+
+    def _similar_length(self, doc: Document, members: list[_Stored]) -> bool:
+        """True when ``doc`` is within ``max_length_ratio`` of the members' median sentence
+        count (or when either is unknown)."""
+        known = sorted(m.sentences for m in members if m.sentences)
+        if not known or not doc.sentences:
+            return True
+        median = known[len(known) // 2]
+        return max(doc.sentences, median) <= self.config.max_length_ratio * min(
+            doc.sentences, median
+        )
 
     def _pair_score(
         self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, article_id: int
@@ -406,7 +506,11 @@ def group_in_order(
     Yields each document's key, its cluster number and the match that put it there.
     """
     next_cluster = 1 + max(index.cluster_ids(), default=0)
+    texts: dict[int, str] = {}
+    if index.text_source is None:
+        index.text_source = texts.get
     for article_id, (key, doc) in enumerate(documents, start=1 + len(index)):
+        texts[article_id] = doc.embedding_text
         match = index.match(doc)
         if match is None:
             cluster_id, next_cluster = next_cluster, next_cluster + 1

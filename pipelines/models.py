@@ -101,6 +101,7 @@ class Article(Base):
     language_key: Mapped[str | None] = mapped_column(String(48))  # language and script
     signature_keys: Mapped[str | None] = mapped_column(Text)  # language-neutral keys, spaced
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary)  # float32, L2-normalised
+    sentences: Mapped[int | None] = mapped_column(Integer)  # sentence count, for grouping
     changes: Mapped[str | None] = mapped_column(Text)  # JSON: pipelines.changes.Changes
     extraction_strategy: Mapped[str | None] = mapped_column(
         String(64)

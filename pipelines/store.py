@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Row, func, select, text
+from sqlalchemy import Connection, Engine, Row, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from pipelines.changes import compare
-from pipelines.embed import Embedder
+from pipelines.embed import Embedder, embedding_text
 from pipelines.extract import ExtractedArticle
 from pipelines.fingerprint import Fingerprint, signature_from_bytes, signature_to_bytes
 from pipelines.group import Document, GroupingConfig, GroupingIndex, Match, MatchKind
@@ -32,6 +32,7 @@ _INDEXED_COLUMNS = (
     Article.language_key,
     Article.signature_keys,
     Article.embedding,
+    Article.sentences,
 )
 
 
@@ -112,7 +113,7 @@ class ArticleStore:
         self.engine = engine
         self.grouping = grouping
         self.delta_timeout = delta_timeout
-        self.index = GroupingIndex(grouping, embedder)
+        self.index = GroupingIndex(grouping, embedder, self._embedding_text)
         self._caught_up_to = 0
 
     def load_index(self) -> int:
@@ -140,7 +141,27 @@ class ArticleStore:
             signature=frozenset((row.signature_keys or "").split()),
             embedding_text="",
             vector=vector,
+            sentences=row.sentences or 0,
         )
+
+    def _embedding_text(self, article_id: int) -> str | None:
+        """What is embedded of a stored article (its title and first words), rebuilt from the
+        database for a member embedded only when a later article first needs it."""
+        with Session(self.engine) as session:
+            article = session.get(Article, article_id)
+            if article is None:
+                return None
+            text = article_text(session, article)
+            return embedding_text(article.title, text, self.grouping.embed_words)
+
+    def _keep_new_vectors(self, session: Session) -> None:
+        """Store the vectors grouping computed for stored articles, so none is embedded twice."""
+        for article_id, vector in self.index.take_new_vectors().items():
+            session.execute(
+                update(Article)
+                .where(Article.id == article_id, Article.embedding.is_(None))
+                .values(embedding=vector.astype(np.float32).tobytes())
+            )
 
     def is_stored(self, url: str) -> bool:
         """True when an article with this URL is stored."""
@@ -181,6 +202,7 @@ class ArticleStore:
                 if existing is not None:
                     return StoreResult(existing.id, existing.cluster_id, created=False)
                 match = self.index.match(new.document)
+                self._keep_new_vectors(session)
                 if match is None:
                     article = self._start_cluster(session, new)
                 else:
@@ -236,6 +258,7 @@ class ArticleStore:
             rendered=new.rendered,
             signature_keys=" ".join(sorted(new.document.signature)),
             embedding=None if vector is None else vector.astype(np.float32).tobytes(),
+            sentences=new.document.sentences or None,
         )
 
     def _start_cluster(self, session: Session, new: NewArticle) -> Article:

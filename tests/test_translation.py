@@ -193,3 +193,113 @@ def test_grouping_in_order_numbers_clusters(index: GroupingIndex) -> None:
     ]
     assert result[0][1] == result[1][1] != result[2][1]
     assert result[1][2] is MatchKind.TRANSLATION
+
+
+# --- embeddings only where a translation is possible ------------------------------------------
+
+SIGNATURE_NEVER_DECIDES = GroupingConfig(centring_prior=1.0, signature_only_threshold=1.1)
+LONG_RU = " ".join(
+    [SIGNED_RU]
+    + [f"Это предложение номер {n} добавлено к другому отчёту о событиях." for n in range(12)]
+)
+
+
+def test_an_article_nothing_resembles_is_not_embedded(
+    index: GroupingIndex, embedder: StoryEmbedder
+) -> None:
+    before = embedder.calls
+    signed = doc(f"storytroops {SIGNED_EN}", "en")
+    assert len(index.informative_keys(signed.signature)) >= CONFIG.signature_min_keys
+    assert index.match(signed) is None
+    assert embedder.calls == before and signed.vector is None
+
+
+def learnt_languages(config: GroupingConfig, embedder: StoryEmbedder, texts: dict[int, str]):
+    """An index that has learnt both languages' means from the embedded filler stories."""
+    index = GroupingIndex(config, embedder, texts.get)
+    for number, (language, story, text) in enumerate(FILLER, start=1):
+        filler = doc(f"story{story} {text}", language)
+        index.ensure_vector(filler)
+        index.add(number, 100 + number, filler)
+    return index
+
+
+def test_a_candidate_clusters_members_are_embedded_on_demand_once(
+    embedder: StoryEmbedder,
+) -> None:
+    texts = {10: f"storytroops {SIGNED_EN}"}
+    index = learnt_languages(SIGNATURE_NEVER_DECIDES, embedder, texts)
+    before = embedder.calls
+    index.add(10, 200, doc(texts[10], "en"))  # stored without a vector: nothing needed one yet
+
+    russian = doc(f"storytroops {SIGNED_RU}", "ru")
+    match = index.match(russian)
+    assert match is not None and match.cluster_id == 200 and match.kind is MatchKind.TRANSLATION
+    assert embedder.calls == before + 2  # the stored member and the new article, once each
+    assert set(index.take_new_vectors()) == {10}
+    assert index.take_new_vectors() == {}
+
+    index.add(11, 200, russian)
+    index.match(doc(f"storytroops {SIGNED_RU} Подробности позже.", "ru"))
+    assert embedder.calls == before + 2  # a near-duplicate: nobody is embedded again
+
+
+def test_a_translation_much_longer_than_its_cluster_is_another_report(
+    embedder: StoryEmbedder,
+) -> None:
+    index = learnt_languages(CONFIG, embedder, {})
+    english = doc(f"storytroops {SIGNED_EN}", "en")
+    index.ensure_vector(english)
+    index.add(10, 200, english)
+    long_report = doc(f"storytroops {LONG_RU}", "ru")
+    assert long_report.sentences > CONFIG.max_length_ratio * english.sentences
+    assert index.match(long_report) is None
+    assert index.match(doc(f"storytroops {SIGNED_RU}", "ru")).cluster_id == 200
+
+
+def test_sentences_are_counted_in_latin_cjk_and_arabic_script() -> None:
+    from pipelines.group import count_sentences
+
+    assert count_sentences("One. Two! Three? Version 2.5 ships.") == 4
+    assert count_sentences("地震が起きた。津波が来た。") == 2
+    assert count_sentences("هل وصل الوفد؟ نعم، وصل.") == 2
+    assert count_sentences("") == 1
+
+
+def test_vectors_computed_for_stored_articles_are_kept(
+    database_url: str, embedder: StoryEmbedder
+) -> None:
+    engine = open_database(database_url)
+    day = datetime(2025, 4, 28, 9, tzinfo=UTC)
+    first = ArticleStore(engine, SIGNATURE_NEVER_DECIDES, embedder)
+    for number, (language, story, text) in enumerate(FILLER):  # embedded: languages are learnt
+        filler = make_document(f"story{story} {text}", None, language, SIGNATURE_NEVER_DECIDES)
+        first.index.ensure_vector(filler)
+        first.add(
+            NewArticle(f"https://filler.example/{number}", article(text, language, day), filler)
+        )
+    calls = embedder.calls
+    english_text = f"storytroops {SIGNED_EN}"
+    english = first.add(
+        NewArticle(
+            "https://en.example/kim",
+            article(english_text, "en", day),
+            make_document(english_text, None, "en", SIGNATURE_NEVER_DECIDES),
+        )
+    )
+    assert embedder.calls == calls
+    russian_text = f"storytroops {SIGNED_RU}"
+    russian = first.add(
+        NewArticle(
+            "https://ru.example/kim",
+            article(russian_text, "ru", day + timedelta(hours=1)),
+            make_document(russian_text, None, "ru", SIGNATURE_NEVER_DECIDES),
+        )
+    )
+    assert russian.cluster_id == english.cluster_id and embedder.calls == calls + 2
+
+    later = ArticleStore(engine, SIGNATURE_NEVER_DECIDES, embedder)  # the next crawl
+    later.load_index()
+    assert later.index._articles[english.article_id].vector is not None
+    assert later.index._articles[english.article_id].sentences == 1
+    engine.dispose()
