@@ -18,7 +18,9 @@ The rule, for a new article (see docs/grouping.md for why):
    when its articles are more than ``max_length_ratio`` times longer or shorter in sentences
    (translations keep the sentences; other reports of the event do not). The best score over
    ``translation_threshold`` wins (``translation``, or ``near_duplicate`` for a loose rewrite in
-   a language the cluster already has). An article with no candidate at all is not embedded;
+   a language the cluster already has). An article with no candidate is not embedded, nor is
+   one while every stored article is in its language, unless a candidate could take it as a
+   loose rewrite;
 4. else the article starts a cluster. It never merges two clusters: when it links two, the
    closer one gets it.
 """
@@ -174,6 +176,7 @@ class GroupingIndex:
         self._by_text: dict[str, int] = {}
         self._members: dict[int, list[int]] = {}
         self._key_counts: Counter[str] = Counter()
+        self._base_languages: Counter[str] = Counter()
         self._clusters_by_key: dict[str, set[int]] = {}
         self._new_vectors: dict[int, np.ndarray] = {}
         self._documents = 0
@@ -291,6 +294,7 @@ class GroupingIndex:
             )
         self._by_text.setdefault(doc.fingerprint.text_sha256, article_id)
         self._key_counts.update(doc.signature)
+        self._base_languages[_base(doc.language)] += 1
         for key in doc.signature:
             self._clusters_by_key.setdefault(key, set()).add(cluster_id)
         self._documents += 1
@@ -328,8 +332,10 @@ class GroupingIndex:
         if doc.fingerprint.text_sha256 in self._by_text or self._near_duplicate(doc):
             return
         keys = self.informative_keys(doc.signature)
-        candidates = self._signature_clusters(keys)
-        if self._best(doc, keys, None, candidates) is None and self._candidates(keys, candidates):
+        clusters = self._signature_clusters(keys)
+        if self._best(doc, keys, None, clusters) is not None:
+            return
+        if self._embedding_candidates(doc, keys, clusters) is not None:
             self.ensure_vector(doc)
 
     def match(self, doc: Document) -> Match | None:
@@ -358,15 +364,25 @@ class GroupingIndex:
         neighbours = self._signatures.query(self._signature_minhash(keys))
         return {self._articles[article_id].cluster_id for article_id in neighbours}
 
-    def _candidates(self, keys: frozenset[str], signature_clusters: set[int]) -> set[int]:
-        """The clusters worth embedding for: the signature's, or, when the signature is too thin
-        to find any, every cluster that shares one of its keys."""
-        if len(keys) >= self.config.signature_min_keys:
-            return signature_clusters
-        sharing = set(signature_clusters)
-        for key in keys:
-            sharing |= self._clusters_by_key.get(key, set())
-        return sharing
+    def _embedding_candidates(
+        self, doc: Document, keys: frozenset[str], signature_clusters: set[int]
+    ) -> set[int] | None:
+        """The clusters worth embedding for — the signature's or, when the signature is too thin
+        to find any, every cluster sharing one of its keys — or ``None`` when an embedding
+        cannot change the outcome: nothing resembles the article, or every article so far is in
+        its language and no candidate could take a loose rewrite."""
+        weak = len(keys) < self.config.signature_min_keys
+        candidates = set(signature_clusters)
+        if weak:
+            for key in keys:
+                candidates |= self._clusters_by_key.get(key, set())
+        language = _base(doc.language)
+        translatable = any(other != language for other in self._base_languages)
+        if not translatable:
+            candidates = {c for c in candidates if self._viable(doc, c)}
+        if not candidates and not (weak and translatable):
+            return None
+        return candidates
 
     def _nearest_clusters(self, centred: np.ndarray) -> set[int]:
         if self._centroid_sums is None:
@@ -383,9 +399,9 @@ class GroupingIndex:
         found = self._best(doc, keys, None, signature_clusters)
         if found is not None or self.embedder is None:
             return found
-        candidates = self._candidates(keys, signature_clusters)
-        if not candidates and len(keys) >= self.config.signature_min_keys:
-            return None  # nothing resembles it in any language: no need to embed it
+        candidates = self._embedding_candidates(doc, keys, signature_clusters)
+        if candidates is None:
+            return None
         for cluster_id in candidates:
             self._embed_members(cluster_id)
         vector = self.ensure_vector(doc)
@@ -419,15 +435,7 @@ class GroupingIndex:
         ``None`` when it is below the threshold or ruled out."""
         config = self.config
         members = [self._articles[m] for m in self._members[cluster_id]]
-        own_language = [m for m in members if m.language == doc.language]
-        if own_language:
-            wording = max(float(doc.fingerprint.minhash.jaccard(m.words)) for m in own_language)
-            if wording < config.same_language_veto:
-                return None
-        base = _base(doc.language)
-        if all(_base(m.language) != base for m in members) and not self._similar_length(
-            doc, members
-        ):
+        if not self._viable(doc, cluster_id):
             return None
         signature = float(
             np.mean(
@@ -447,6 +455,18 @@ class GroupingIndex:
                 combined = embedding + config.signature_weight * signature
             score = max(score, combined)
         return score if score >= config.translation_threshold else None
+
+    def _viable(self, doc: Document, cluster_id: int) -> bool:
+        """False when the cluster is ruled out whatever the embedding says: it holds another
+        report in the article's own language, or a translation would be far off its length."""
+        members = [self._articles[m] for m in self._members[cluster_id]]
+        own_language = [m for m in members if m.language == doc.language]
+        if own_language:
+            wording = max(float(doc.fingerprint.minhash.jaccard(m.words)) for m in own_language)
+            if wording < self.config.same_language_veto:
+                return False
+        base = _base(doc.language)
+        return any(_base(m.language) == base for m in members) or self._similar_length(doc, members)
 
     def _similar_length(self, doc: Document, members: list[_Stored]) -> bool:
         """True when ``doc`` is within ``max_length_ratio`` of the members' median sentence

@@ -159,13 +159,16 @@ def test_translations_join_across_crawls_and_the_earliest_leads(
         loaded.load_index()
         return loaded
 
-    def add(target: ArticleStore, url: str, text: str, language: str, when: datetime):
+    def add(target: ArticleStore, url: str, text: str, language: str, when: datetime, embed=False):
         document = make_document(text, None, language, CONFIG)
+        if embed:
+            target.index.ensure_vector(document)
         return target.add(NewArticle(url, article(text, language, when), document, "test"))
 
     first = store()
-    for number, (language, story, text) in enumerate(FILLER):
-        add(first, f"https://filler.example/{number}", f"story{story} {text}", language, day)
+    for number, (language, story, text) in enumerate(FILLER):  # embedded: languages are learnt
+        filler = f"story{story} {text}"
+        add(first, f"https://filler.example/{number}", filler, language, day, embed=True)
     english = add(first, "https://en.example/troops", TROOPS_EN, "en", day + timedelta(hours=3))
 
     second = store()  # a later crawl: vectors and signatures come back from the database
@@ -222,6 +225,24 @@ def learnt_languages(config: GroupingConfig, embedder: StoryEmbedder, texts: dic
         index.ensure_vector(filler)
         index.add(number, 100 + number, filler)
     return index
+
+
+SIGNED_EN_OTHER_OUTLET = (
+    "storytroops From Pyongyang, researcher Yen Un Kim told a radio show that the Russian "
+    "president, Vladimir Putin, praised his ally; some 11,000 or even 50,000 men went to Kursk, "
+    "he said (April 28, 2025)."
+)
+
+
+def test_in_one_language_another_outlets_report_is_not_embedded(embedder: StoryEmbedder) -> None:
+    index = GroupingIndex(CONFIG, embedder)
+    index.add(1, 10, doc(f"storytroops {SIGNED_EN}", "en"))
+    assert index.match(doc(SIGNED_EN_OTHER_OUTLET, "en")) is None
+    assert embedder.calls == 0  # its only candidate holds another report in its language
+
+    index.add(2, 20, doc(f"storyplant {PLANT_RU}", "ru"))  # now a translation could exist
+    assert index.match(doc(SIGNED_EN_OTHER_OUTLET, "en")) is None
+    assert embedder.calls > 0
 
 
 def test_a_candidate_clusters_members_are_embedded_on_demand_once(
