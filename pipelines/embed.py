@@ -7,7 +7,9 @@ off, and grouping then matches translations by their language-neutral signature 
 
 from __future__ import annotations
 
+import itertools
 import logging
+import re
 from typing import Protocol
 
 import numpy as np
@@ -90,7 +92,15 @@ def load_embedder(spec: str, threads: int = 1) -> Embedder | None:
     )
 
 
+# A word: a run without spaces, or two Han or kana characters (Chinese and Japanese have no
+# spaces; a run of them would otherwise count as one word and fill the model's input).
+_WORD = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{1,2}|[^\s\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+"
+)
+
+
 def embedding_text(title: str | None, text: str, words: int) -> str:
     """What is embedded: the title and the first ``words`` words of the text."""
-    head = " ".join(text.split()[:words])
+    ends = [match.end() for match in itertools.islice(_WORD.finditer(text), words)]
+    head = " ".join(text[: ends[-1]].split()) if ends else ""
     return f"{title}. {head}" if title else head

@@ -67,7 +67,7 @@ class GroupingConfig:
     low_signature_threshold: float = 0.30  # embedding alone, for articles with few keys
     signature_only_threshold: float = 0.25  # signature alone, when there is no embedder
     same_language_veto: float = 0.1
-    centring_prior: float = 10.0  # pseudo-count pulling a language's mean to the global mean
+    centring_prior: float = 5.0  # pseudo-count pulling a language's mean to the global mean
     candidate_clusters: int = 10  # nearest centroids scored per article
     embed_words: int = 64  # title plus this many words are embedded
     embedded_members: int = 3  # members of a candidate cluster embedded when it is first needed

@@ -324,3 +324,14 @@ def test_vectors_computed_for_stored_articles_are_kept(
     assert later.index._articles[english.article_id].vector is not None
     assert later.index._articles[english.article_id].sentences == 1
     engine.dispose()
+
+
+def test_what_is_embedded_counts_chinese_and_japanese_by_characters() -> None:
+    from pipelines.embed import embedding_text
+
+    assert embedding_text("Title", "one two\n three four", 3) == "Title. one two three"
+    # No spaces: two Han or kana characters count as a word, so the whole article is not one.
+    chinese = "印度尼西亚苏拉威西岛发生强烈地震，引发海啸。" * 20
+    assert embedding_text(None, chinese, 4) == "印度尼西亚苏拉威"
+    assert embedding_text(None, "2018年9月28日地震", 4) == "2018年9月"
+    assert embedding_text(None, "", 4) == ""
