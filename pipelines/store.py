@@ -203,8 +203,7 @@ class ArticleStore:
         """
         if self._index_stale:
             self._rebuild_index()
-        for new in batch:  # the slow part (embedding) before taking the lock
-            self.index.prepare(new.document)
+        self._prepare([new.document for new in batch])
         try:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
                 self._serialise(session)
@@ -215,6 +214,22 @@ class ArticleStore:
             raise
         finally:
             self._indexed_in_transaction = False
+
+    def _prepare(self, documents: list[Document]) -> None:
+        """Embed ahead, before taking the lock, what grouping will probably need: as when the
+        articles come one by one, not those that copy an earlier article of the batch."""
+        threshold = self.grouping.match_threshold
+        for number, doc in enumerate(documents):
+            copies = any(
+                earlier.fingerprint.text_sha256 == doc.fingerprint.text_sha256
+                or (
+                    earlier.language == doc.language
+                    and doc.fingerprint.minhash.jaccard(earlier.fingerprint.minhash) >= threshold
+                )
+                for earlier in documents[:number]
+            )
+            if not copies:
+                self.index.prepare(doc)
 
     def _rebuild_index(self) -> None:
         """Index the database afresh (after a transaction whose articles the index learned
