@@ -195,6 +195,14 @@ class GroupAndStorePipeline(_Stage):
         """Drop the batch (the next crawl fetches its articles again) and close the crawl."""
         self._count("store/failed", items)
         self._resume()
+        if self._closing:  # a later batch, tried once
+            logger.error(
+                "database %s is still unavailable (%s): %d more articles not stored",
+                safe_url(self.url),
+                describe_error(error, self.url),
+                items,
+            )
+            return
         logger.error(
             "database %s is still unavailable after %d retries (%s): %d articles not stored, the "
             "next crawl fetches them again; closing the crawl",
@@ -203,12 +211,9 @@ class GroupAndStorePipeline(_Stage):
             describe_error(error, self.url),
             items,
         )
-        if not self._closing:
-            self._closing = True
-            assert self.crawler.engine is not None
-            deferred_from_coro(
-                self.crawler.engine.close_spider_async(reason="database_unavailable")
-            )
+        self._closing = True
+        assert self.crawler.engine is not None
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="database_unavailable"))
 
     def _resume(self) -> None:
         if self._paused:
