@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from twisted.internet import reactor
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.threads import deferToThread
@@ -82,7 +81,9 @@ class BatchWriter(Generic[Item, Result]):
         self.retry = retry
         self.is_transient = is_transient
         self.handler = handler
-        self.clock: IReactorTime = clock or reactor  # type: ignore[assignment]
+        if clock is None:
+            from twisted.internet import reactor as clock  # the one Scrapy installed
+        self.clock: IReactorTime = clock  # type: ignore[assignment]
         self._call = deferToThread if in_thread else maybeDeferred
         self._pending: deque[_Entry[Item, Result]] = deque()
         self._writing = False
