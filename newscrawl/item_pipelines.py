@@ -6,12 +6,13 @@ import logging
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
-from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
+from scrapy.utils.defer import maybe_deferred_to_future
 from sqlalchemy.exc import DBAPIError
 
 from newscrawl.batching import BatchWriter, RetryPolicy, StoreUnavailable
 from newscrawl.config import extract_config, grouping_config
 from newscrawl.items import ArticleItem, PageItem
+from newscrawl.outage import StoreOutage
 from pipelines.database import describe_error, is_unavailable, open_database, safe_url
 from pipelines.embed import load_embedder
 from pipelines.extract import NoArticle, extract_article, has_scripts
@@ -97,8 +98,8 @@ class GroupAndStorePipeline(_Stage):
     Articles are stored in batches (``STORE_BATCH_SIZE``, ``STORE_BATCH_SECONDS``): an item is
     done when its batch is committed. While the database is away the crawl is paused and the
     batch retried (``STORE_RETRY_TIMES``, ``STORE_RETRY_BACKOFF``); when the retries run out its
-    articles are dropped, counted (``newscrawl/store/failed``) and the crawl closes with reason
-    ``database_unavailable``. Their URLs are not stored, so the next crawl fetches them.
+    articles are dropped, counted (``newscrawl/store/failed``) and the crawl closes
+    (``newscrawl.outage``). Their URLs are not stored, so the next crawl fetches them.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -107,8 +108,6 @@ class GroupAndStorePipeline(_Stage):
         self.store: ArticleStore | None = None
         self.writer: BatchWriter[NewArticle, StoreResult] | None = None
         self.totals_before = TextTotals(0, 0)
-        self._paused = False
-        self._closing = False
 
     def open_spider(self) -> None:
         engine = open_database(self.url, self.settings.getfloat("DATABASE_SQLITE_BUSY_TIMEOUT"))
@@ -121,16 +120,14 @@ class GroupAndStorePipeline(_Stage):
             embedder,
             self.settings.getfloat("DELTA_TIMEOUT"),
         )
+        retries = self.settings.getint("STORE_RETRY_TIMES")
         self.writer = BatchWriter(
             self.store.add_batch,
             size=self.settings.getint("STORE_BATCH_SIZE"),
             seconds=self.settings.getfloat("STORE_BATCH_SECONDS"),
-            retry=RetryPolicy(
-                self.settings.getint("STORE_RETRY_TIMES"),
-                self.settings.getfloat("STORE_RETRY_BACKOFF"),
-            ),
+            retry=RetryPolicy(retries, self.settings.getfloat("STORE_RETRY_BACKOFF")),
             is_transient=is_unavailable,
-            handler=self,
+            handler=StoreOutage(self.crawler, self.url, retries),
         )
         indexed = self.store.load_index()
         self.totals_before = self.store.text_totals()
@@ -159,67 +156,6 @@ class GroupAndStorePipeline(_Stage):
         else:
             self._count(f"grouped/{result.match_kind}")
         return item
-
-    # --- the database away (BatchWriter's OutageHandler) ----------------------------------------
-
-    def database_unavailable(
-        self, error: BaseException, retry: int, delay: float, items: int
-    ) -> None:
-        """Pause fetching while a batch waits to be retried."""
-        self._count("store/retries")
-        if not self._paused:
-            assert self.crawler.engine is not None
-            self.crawler.engine.pause()
-            self._paused = True
-        logger.warning(
-            "database %s is unavailable (%s): %d articles wait for it; retry %d of %d in %.1f s, "
-            "the crawl is paused meanwhile",
-            safe_url(self.url),
-            describe_error(error, self.url),
-            items,
-            retry,
-            self.settings.getint("STORE_RETRY_TIMES"),
-            delay,
-        )
-
-    def database_back(self, retries: int) -> None:
-        """The batch is stored after ``retries`` retries: fetch again."""
-        self._resume()
-        logger.warning(
-            "database %s is back: a batch was stored after %d retries; the crawl goes on",
-            safe_url(self.url),
-            retries,
-        )
-
-    def database_gave_up(self, error: BaseException, retries: int, items: int) -> None:
-        """Drop the batch (the next crawl fetches its articles again) and close the crawl."""
-        self._count("store/failed", items)
-        self._resume()
-        if self._closing:  # a later batch, tried once
-            logger.error(
-                "database %s is still unavailable (%s): %d more articles not stored",
-                safe_url(self.url),
-                describe_error(error, self.url),
-                items,
-            )
-            return
-        logger.error(
-            "database %s is still unavailable after %d retries (%s): %d articles not stored, the "
-            "next crawl fetches them again; closing the crawl",
-            safe_url(self.url),
-            retries,
-            describe_error(error, self.url),
-            items,
-        )
-        self._closing = True
-        assert self.crawler.engine is not None
-        deferred_from_coro(self.crawler.engine.close_spider_async(reason="database_unavailable"))
-
-    def _resume(self) -> None:
-        if self._paused:
-            assert self.crawler.engine is not None
-            self.crawler.engine.unpause()
-            self._paused = False
 
     async def close_spider(self) -> None:
         if self.store is None or self.writer is None:
