@@ -116,8 +116,9 @@ class ArticleStore:
         self.delta_timeout = delta_timeout
         self.index = GroupingIndex(grouping, embedder, self._embedding_text)
         self._caught_up_to = 0
-        self._index_stale = False  # it learned articles of a transaction that failed
-        self._indexed_in_transaction = False
+        self._index_stale = False  # it learned articles or vectors of a transaction that failed
+        self._index_changed = False  # by the open transaction
+        self._batch_session: Session | None = None
 
     def load_index(self) -> int:
         """Index every stored article, oldest first (so new ones group against earlier crawls)."""
@@ -149,17 +150,24 @@ class ArticleStore:
 
     def _embedding_text(self, article_id: int) -> str | None:
         """What is embedded of a stored article (its title and first words), rebuilt from the
-        database for a member embedded only when a later article first needs it."""
+        database for a member embedded only when a later article first needs it: read in the
+        open batch's transaction, which sees the batch's own articles, else in a session."""
+        if self._batch_session is not None:
+            return self._embedding_text_in(self._batch_session, article_id)
         with Session(self.engine) as session:
-            article = session.get(Article, article_id)
-            if article is None:
-                return None
-            text = article_text(session, article)
-            return embedding_text(article.title, text, self.grouping.embed_words)
+            return self._embedding_text_in(session, article_id)
+
+    def _embedding_text_in(self, session: Session, article_id: int) -> str | None:
+        article = session.get(Article, article_id)
+        if article is None:
+            return None
+        text = article_text(session, article)
+        return embedding_text(article.title, text, self.grouping.embed_words)
 
     def _keep_new_vectors(self, session: Session) -> None:
         """Store the vectors grouping computed for stored articles, so none is embedded twice."""
         for article_id, vector in self.index.take_new_vectors().items():
+            self._index_changed = True  # lost with the transaction if it fails
             session.execute(
                 update(Article)
                 .where(Article.id == article_id, Article.embedding.is_(None))
@@ -206,14 +214,16 @@ class ArticleStore:
         self._prepare([new.document for new in batch])
         try:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                self._batch_session = session
                 self._serialise(session)
                 self._catch_up(session)
                 return [self._add_one(session, new) for new in batch]
         except BaseException:
-            self._index_stale = self._index_stale or self._indexed_in_transaction
+            self._index_stale = self._index_stale or self._index_changed
             raise
         finally:
-            self._indexed_in_transaction = False
+            self._batch_session = None
+            self._index_changed = False
 
     def _prepare(self, documents: list[Document]) -> None:
         """Embed ahead, before taking the lock, what grouping will probably need: as when the
@@ -260,7 +270,7 @@ class ArticleStore:
             logger.info("%s was stored concurrently; keeping the stored copy", new.url)
             return StoreResult(row.id, row.cluster_id, created=False)
         self.index.add(article.id, article.cluster_id, new.document)
-        self._indexed_in_transaction = True
+        self._index_changed = True
         return StoreResult(
             article.id,
             article.cluster_id,
