@@ -6,14 +6,18 @@ import logging
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
+from sqlalchemy.exc import DBAPIError
 
+from newscrawl.batching import BatchWriter, RetryPolicy, StoreUnavailable
 from newscrawl.config import extract_config, grouping_config
 from newscrawl.items import ArticleItem, PageItem
-from pipelines.database import open_database, safe_url
+from newscrawl.outage import StoreOutage
+from pipelines.database import describe_error, is_unavailable, open_database, safe_url
 from pipelines.embed import load_embedder
 from pipelines.extract import NoArticle, extract_article, has_scripts
 from pipelines.group import make_document
-from pipelines.store import ArticleStore, NewArticle, TextTotals
+from pipelines.store import ArticleStore, NewArticle, StoreResult, TextTotals
 
 logger = logging.getLogger(__name__)
 
@@ -89,16 +93,24 @@ class FingerprintPipeline(_Stage):
 
 
 class GroupAndStorePipeline(_Stage):
-    """Fingerprinted article → its cluster, stored once; reports the storage ratio at the end."""
+    """Fingerprinted article → its cluster, stored once; reports the storage ratio at the end.
+
+    Articles are stored in batches (``STORE_BATCH_SIZE``, ``STORE_BATCH_SECONDS``): an item is
+    done when its batch is committed. While the database is away the crawl is paused and the
+    batch retried (``STORE_RETRY_TIMES``, ``STORE_RETRY_BACKOFF``); when the retries run out its
+    articles are dropped, counted (``newscrawl/store/failed``) and the crawl closes
+    (``newscrawl.outage``). Their URLs are not stored, so the next crawl fetches them.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.url = self.settings.get("DATABASE_URL")
         self.store: ArticleStore | None = None
+        self.writer: BatchWriter[NewArticle, StoreResult] | None = None
         self.totals_before = TextTotals(0, 0)
 
     def open_spider(self) -> None:
-        engine = open_database(self.url)
+        engine = open_database(self.url, self.settings.getfloat("DATABASE_SQLITE_BUSY_TIMEOUT"))
         embedder = load_embedder(
             self.settings.get("GROUPING_EMBEDDER"), self.settings.getint("GROUPING_EMBED_THREADS")
         )
@@ -108,22 +120,33 @@ class GroupAndStorePipeline(_Stage):
             embedder,
             self.settings.getfloat("DELTA_TIMEOUT"),
         )
+        retries = self.settings.getint("STORE_RETRY_TIMES")
+        self.writer = BatchWriter(
+            self.store.add_batch,
+            size=self.settings.getint("STORE_BATCH_SIZE"),
+            seconds=self.settings.getfloat("STORE_BATCH_SECONDS"),
+            retry=RetryPolicy(retries, self.settings.getfloat("STORE_RETRY_BACKOFF")),
+            is_transient=is_unavailable,
+            handler=StoreOutage(self.crawler, self.url, retries),
+        )
         indexed = self.store.load_index()
         self.totals_before = self.store.text_totals()
         logger.info("database %s: %d stored articles indexed", safe_url(self.url), indexed)
 
-    def process_item(self, item: ArticleItem) -> ArticleItem:
-        assert self.store is not None and item.document is not None
-        result = self.store.add(
-            NewArticle(
-                url=item.url,
-                article=item.article,
-                document=item.document,
-                source=item.lead.source,
-                query=item.query,
-                rendered=item.rendered,
-            )
+    async def process_item(self, item: ArticleItem) -> ArticleItem:
+        assert self.writer is not None and item.document is not None
+        new = NewArticle(
+            url=item.url,
+            article=item.article,
+            document=item.document,
+            source=item.lead.source,
+            query=item.query,
+            rendered=item.rendered,
         )
+        try:
+            result = await maybe_deferred_to_future(self.writer.submit(new))
+        except StoreUnavailable as error:
+            raise DropItem(f"{item.url} {error}") from None
         if not result.created:
             self._count("stored/unchanged")
             return item
@@ -134,10 +157,23 @@ class GroupAndStorePipeline(_Stage):
             self._count(f"grouped/{result.match_kind}")
         return item
 
-    def close_spider(self) -> None:
-        if self.store is None:
+    async def close_spider(self) -> None:
+        if self.store is None or self.writer is None:
             return
-        after = self.store.text_totals()
+        await maybe_deferred_to_future(self.writer.close())
+        self._count("store/batches", self.writer.batches)
+        try:
+            after = self.store.text_totals()
+        except DBAPIError as error:
+            if not is_unavailable(error):
+                raise
+            logger.error(
+                "text totals not counted: database %s is unavailable (%s)",
+                safe_url(self.url),
+                describe_error(error, self.url),
+            )
+            self.store.engine.dispose()
+            return
         extracted = after.extracted - self.totals_before.extracted
         stored = after.stored - self.totals_before.stored
         stats = self.crawler.stats

@@ -2,8 +2,8 @@
 listings are asked for conditionally (ETag / Last-Modified), so an unchanged feed costs a 304.
 
 A listing's validators are saved only when the crawl ends cleanly (finished, no article failed to
-download, no error logged): a crawl that is killed or loses articles half-way reads its listings
-in full next time, so no article of an unchanged listing is skipped for good."""
+download or to be stored, no error logged): a crawl that is killed or loses articles half-way
+reads its listings in full next time, so no article of an unchanged listing is skipped for good."""
 
 from __future__ import annotations
 
@@ -78,6 +78,7 @@ class IncrementalFetchMiddleware:
         clean = (
             reason == "finished"
             and not stats.get_value("newscrawl/articles/fetch_failed")
+            and not stats.get_value("newscrawl/store/failed")
             and not stats.get_value("log_count/ERROR")
         )
         if clean:

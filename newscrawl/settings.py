@@ -137,6 +137,16 @@ GROUPING_CENTRING_PRIOR = 5.0  # pseudo-count of the global mean in each languag
 # --- storage -----------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or "sqlite:///newscrawl.db"
 DELTA_TIMEOUT = 1.0  # seconds the delta encoder may spend on one member text
+# Articles are committed in batches: at most this many per transaction …
+STORE_BATCH_SIZE = 50
+STORE_BATCH_SECONDS = 1.0  # … and none waits longer than this for its batch to be written
+# A batch that fails because the database is away (connection lost, SQLite locked) is retried,
+# the crawl paused meanwhile, after STORE_RETRY_BACKOFF seconds, doubled for each next retry
+# (1 + 2 + … + 32 s: about a minute); then its articles are dropped and the crawl closes
+# (reason database_unavailable). The next crawl fetches them again.
+STORE_RETRY_TIMES = 6
+STORE_RETRY_BACKOFF = 1.0
+DATABASE_SQLITE_BUSY_TIMEOUT = 30.0  # seconds a SQLite write waits for another writer's lock
 
 # --- distributed crawls: workers share a queue in Redis and one PostgreSQL (docs/deploy.md) ---
 ADDONS = {"newscrawl.addons.DistributedCrawl": 100}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 from alembic.config import Config
@@ -10,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from alembic import command
 
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 ALEMBIC_DIR = Path(__file__).resolve().parent.parent / "alembic"
 MIGRATION_LOCK = 0x6E6577736D6967  # the advisory lock key that migrations hold on PostgreSQL
+SQLITE_BUSY_TIMEOUT = 30.0  # seconds a SQLite statement waits for another connection's lock
 
 
 class DatabaseError(RuntimeError):
@@ -32,18 +34,38 @@ def safe_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
+def is_unavailable(error: BaseException) -> bool:
+    """True when ``error`` says the database is away for now rather than that the statement is
+    wrong: a lost or refused connection, a server shutting down, SQLite's "database is locked"."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, OperationalError)
+
+
+def describe_error(error: BaseException, url: str) -> str:
+    """The driver's first line about ``error``, with the URL's password masked if it shows."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    lines = str(cause).strip().splitlines()
+    message = lines[0] if lines else type(cause).__name__
+    try:
+        password = make_url(url).password
+    except ArgumentError:
+        password = None
+    return message.replace(str(password), "***") if password else message
+
+
 def _alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(ALEMBIC_DIR))
     return config
 
 
-def _tune_sqlite(dbapi_connection, _record) -> None:
+def _tune_sqlite(busy_timeout: float, dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
     cursor.close()
     dbapi_connection.isolation_level = None  # the driver starts no transactions of its own
 
@@ -52,8 +74,9 @@ def _begin_sqlite(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def create_db_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout."""
+def create_db_engine(url: str, busy_timeout: float = SQLITE_BUSY_TIMEOUT) -> Engine:
+    """An engine for ``url``; SQLite gets foreign keys, WAL and a busy timeout (seconds). Pooled
+    connections are pinged before use, so one the server dropped is replaced."""
     try:
         parsed = make_url(url)
     except ArgumentError as error:
@@ -62,7 +85,7 @@ def create_db_engine(url: str) -> Engine:
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(parsed, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _tune_sqlite)
+        event.listen(engine, "connect", partial(_tune_sqlite, busy_timeout))
         # Transactions that cover DDL too (SQLAlchemy's recipe for pysqlite), so a migration
         # killed half-way leaves nothing behind.
         event.listen(engine, "begin", _begin_sqlite)
@@ -100,9 +123,9 @@ def upgrade(engine: Engine) -> None:
     logger.info("database %s migrated to %s", safe_url(str(engine.url)), head_revision())
 
 
-def open_database(url: str) -> Engine:
+def open_database(url: str, busy_timeout: float = SQLITE_BUSY_TIMEOUT) -> Engine:
     """Connect to ``url`` and migrate it; raise ``DatabaseError`` with a clear reason on failure."""
-    engine = create_db_engine(url)
+    engine = create_db_engine(url, busy_timeout)
     try:
         upgrade(engine)
     except OperationalError as error:

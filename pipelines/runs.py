@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock, Timeout
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from pipelines.models import Article, CrawlRun, ListingState, utcnow
@@ -87,6 +88,17 @@ def _lock_key(database: str, query: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _unlock(connection: Connection, statement: str, key: int, query: str) -> None:
+    """Release the session lock; if the server dropped the connection, the lock went with it."""
+    try:
+        connection.execute(text(statement), {"k": key})
+        connection.commit()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        logger.warning("the crawl lock of %r was released when its connection was lost", query)
+
+
 @contextmanager
 def query_lock(engine: Engine, query: str, shared: bool = False) -> Iterator[None]:
     """Hold the lock for crawling ``query`` into this database, or raise ``AlreadyRunning``.
@@ -106,8 +118,7 @@ def query_lock(engine: Engine, query: str, shared: bool = False) -> Iterator[Non
             try:
                 yield
             finally:
-                connection.execute(text(f"select pg_advisory_unlock{suffix}(:k)"), {"k": key})
-                connection.commit()
+                _unlock(connection, f"select pg_advisory_unlock{suffix}(:k)", key, query)
         return
     if shared:
         raise ValueError("a shared crawl lock needs PostgreSQL")

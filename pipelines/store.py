@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -115,6 +116,9 @@ class ArticleStore:
         self.delta_timeout = delta_timeout
         self.index = GroupingIndex(grouping, embedder, self._embedding_text)
         self._caught_up_to = 0
+        self._index_stale = False  # it learned articles or vectors of a transaction that failed
+        self._index_changed = False  # by the open transaction
+        self._batch_session: Session | None = None
 
     def load_index(self) -> int:
         """Index every stored article, oldest first (so new ones group against earlier crawls)."""
@@ -146,17 +150,24 @@ class ArticleStore:
 
     def _embedding_text(self, article_id: int) -> str | None:
         """What is embedded of a stored article (its title and first words), rebuilt from the
-        database for a member embedded only when a later article first needs it."""
+        database for a member embedded only when a later article first needs it: read in the
+        open batch's transaction, which sees the batch's own articles, else in a session."""
+        if self._batch_session is not None:
+            return self._embedding_text_in(self._batch_session, article_id)
         with Session(self.engine) as session:
-            article = session.get(Article, article_id)
-            if article is None:
-                return None
-            text = article_text(session, article)
-            return embedding_text(article.title, text, self.grouping.embed_words)
+            return self._embedding_text_in(session, article_id)
+
+    def _embedding_text_in(self, session: Session, article_id: int) -> str | None:
+        article = session.get(Article, article_id)
+        if article is None:
+            return None
+        text = article_text(session, article)
+        return embedding_text(article.title, text, self.grouping.embed_words)
 
     def _keep_new_vectors(self, session: Session) -> None:
         """Store the vectors grouping computed for stored articles, so none is embedded twice."""
         for article_id, vector in self.index.take_new_vectors().items():
+            self._index_changed = True  # lost with the transaction if it fails
             session.execute(
                 update(Article)
                 .where(Article.id == article_id, Article.embedding.is_(None))
@@ -184,39 +195,82 @@ class ArticleStore:
         return TextTotals(int(extracted or 0), int(cluster_text or 0) + int(payloads or 0))
 
     def add(self, new: NewArticle) -> StoreResult:
-        """Store one article in the cluster of its closest match, or in a new cluster.
+        """Store one article: a batch of one (see ``add_batch``)."""
+        return self.add_batch([new])[0]
 
-        One transaction per article; the index learns the article only once it is committed.
-        Storing a URL that is stored already changes nothing. Several processes may store into
-        one PostgreSQL database at once: assignments are serialised by an advisory lock, and
-        each process first indexes what the others committed, so one story gets one cluster.
+    def add_batch(self, batch: Sequence[NewArticle]) -> list[StoreResult]:
+        """Store articles in one transaction, each in the cluster of its closest match (earlier
+        articles of the batch included) or in a new cluster; one result per article, in order.
+
+        A URL that is stored already, earlier in the batch or by another process meanwhile,
+        changes nothing. Several processes may store into one PostgreSQL database at once:
+        transactions are serialised by an advisory lock, and each first indexes what the others
+        committed, so one story gets one cluster. The index learns each article as it is
+        assigned; if the transaction fails, the index is rebuilt from the database before it is
+        used again, so it never keeps an article that was not committed.
         """
-        self.index.prepare(new.document)  # the slow part (embedding) before taking the lock
+        if self._index_stale:
+            self._rebuild_index()
+        self._prepare([new.document for new in batch])
         try:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                self._batch_session = session
                 self._serialise(session)
                 self._catch_up(session)
-                existing = session.execute(
-                    select(Article.id, Article.cluster_id).where(Article.url == new.url)
-                ).first()
-                if existing is not None:
-                    return StoreResult(existing.id, existing.cluster_id, created=False)
-                match = self.index.match(new.document)
-                self._keep_new_vectors(session)
+                return [self._add_one(session, new) for new in batch]
+        except BaseException:
+            self._index_stale = self._index_stale or self._index_changed
+            raise
+        finally:
+            self._batch_session = None
+            self._index_changed = False
+
+    def _prepare(self, documents: list[Document]) -> None:
+        """Embed ahead, before taking the lock, what grouping will probably need: as when the
+        articles come one by one, not those that copy an earlier article of the batch."""
+        threshold = self.grouping.match_threshold
+        for number, doc in enumerate(documents):
+            copies = any(
+                earlier.fingerprint.text_sha256 == doc.fingerprint.text_sha256
+                or (
+                    earlier.language == doc.language
+                    and doc.fingerprint.minhash.jaccard(earlier.fingerprint.minhash) >= threshold
+                )
+                for earlier in documents[:number]
+            )
+            if not copies:
+                self.index.prepare(doc)
+
+    def _rebuild_index(self) -> None:
+        """Index the database afresh (after a transaction whose articles the index learned
+        failed); the index stays marked stale until the rebuild has read everything."""
+        self.index = GroupingIndex(self.grouping, self.index.embedder, self._embedding_text)
+        self._caught_up_to = 0
+        self.load_index()
+        self._index_stale = False
+
+    def _add_one(self, session: Session, new: NewArticle) -> StoreResult:
+        """Assign and store one article inside the batch's transaction, under a savepoint: a
+        URL that another writer stored meanwhile costs this article only, not the batch."""
+        existing = self._stored_row(session, new.url)
+        if existing is not None:
+            return StoreResult(existing.id, existing.cluster_id, created=False)
+        match = self.index.match(new.document)
+        self._keep_new_vectors(session)
+        try:
+            with session.begin_nested():
                 if match is None:
                     article = self._start_cluster(session, new)
                 else:
                     article = self._join_cluster(session, new, match)
         except IntegrityError:
-            with self.engine.connect() as connection:
-                row = connection.execute(
-                    select(Article.id, Article.cluster_id).where(Article.url == new.url)
-                ).first()
+            row = self._stored_row(session, new.url)
             if row is None:
                 raise
             logger.info("%s was stored concurrently; keeping the stored copy", new.url)
             return StoreResult(row.id, row.cluster_id, created=False)
         self.index.add(article.id, article.cluster_id, new.document)
+        self._index_changed = True
         return StoreResult(
             article.id,
             article.cluster_id,
@@ -225,6 +279,12 @@ class ArticleStore:
             match_kind=MatchKind(article.match_kind),
             similarity=article.similarity,
         )
+
+    @staticmethod
+    def _stored_row(session: Session, url: str) -> Row[Any] | None:
+        return session.execute(
+            select(Article.id, Article.cluster_id).where(Article.url == url)
+        ).first()
 
     def _serialise(self, session: Session) -> None:
         """On PostgreSQL, wait for the grouping lock (held until this transaction ends)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -30,7 +31,20 @@ def rewrite(worker: int, number: int) -> str:
     return f"Report {worker}-{number}: " + STORY.replace("Monday", f"Monday ({worker}.{number})")
 
 
-def test_two_writers_seeing_rewrites_at_once_make_one_cluster(postgres_url: str) -> None:
+def new_rewrite(worker: int, number: int) -> NewArticle:
+    text = rewrite(worker, number)
+    published = datetime(2025, 5, 10, tzinfo=UTC) + timedelta(minutes=number)
+    article = ExtractedArticle(
+        text, f"t{worker}{number}", None, published, "en", f"Outlet {worker}", None
+    )
+    document = make_document(text, None, "en", CONFIG)
+    return NewArticle(f"https://o{worker}.example/{number}", article, document)
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["one by one", "in batches"])
+def test_two_writers_seeing_rewrites_at_once_make_one_cluster(
+    postgres_url: str, batched: bool
+) -> None:
     open_database(postgres_url).dispose()  # migrate once, before the race
     start = threading.Barrier(WORKERS)
     errors: list[BaseException] = []
@@ -41,14 +55,13 @@ def test_two_writers_seeing_rewrites_at_once_make_one_cluster(postgres_url: str)
         store.load_index()
         try:
             start.wait()
-            for n in range(REWRITES_EACH):
-                text = rewrite(number, n)
-                article = ExtractedArticle(
-                    text, f"t{number}{n}", None, datetime(2025, 5, 10, tzinfo=UTC)
-                    + timedelta(minutes=n), "en", f"Outlet {number}", None,
-                )  # fmt: skip
-                document = make_document(text, None, "en", CONFIG)
-                store.add(NewArticle(f"https://o{number}.example/{n}", article, document))
+            articles = [new_rewrite(number, n) for n in range(REWRITES_EACH)]
+            if batched:
+                store.add_batch(articles[:2])
+                store.add_batch(articles[2:])
+            else:
+                for article in articles:
+                    store.add(article)
         except BaseException as error:  # reported by the main thread
             errors.append(error)
         finally:

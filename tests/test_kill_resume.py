@@ -9,16 +9,14 @@ import subprocess
 import time
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newscrawl.demo.site import DemoSite
 from newscrawl.sources import sources_toml
-from pipelines.clusters import list_clusters, member_text
 from pipelines.database import open_database
-from pipelines.fingerprint import text_sha256
-from pipelines.models import Article, CrawlRun
-from tests.crawling import ROOT, topic_crawl_command
+from pipelines.models import CrawlRun
+from tests.crawling import ROOT, assert_intact, partition, topic_crawl_command
 
 KILL_AFTER_SECONDS = (3.0, 5.0, 7.0)
 
@@ -31,30 +29,6 @@ def crawl_command(db_url: str, sources_file: Path) -> list[str]:
         CONCURRENT_REQUESTS_PER_DOMAIN="2",
         LOG_LEVEL="WARNING",
     )
-
-
-def partition(db_url: str) -> tuple[int, set[frozenset[str]]]:
-    """How many articles, and which URLs share a cluster."""
-    engine = open_database(db_url)
-    with Session(engine) as session:
-        count = session.scalar(select(func.count(Article.id)))
-    clusters = {frozenset(m.url for m in c.members) for c in list_clusters(engine)}
-    engine.dispose()
-    return count, clusters
-
-
-def assert_intact(db_url: str) -> None:
-    """Every stored article's text rebuilds to what was extracted; no URL twice."""
-    engine = open_database(db_url)
-    with Session(engine) as session:
-        articles = session.scalars(select(Article)).all()
-        urls = [a.url for a in articles]
-        assert len(urls) == len(set(urls))
-        for article in articles:
-            text = member_text(engine, article.id)
-            assert text_sha256(text) == article.text_sha256
-            assert len(text.encode()) == article.text_bytes
-    engine.dispose()
 
 
 def test_killed_crawls_resume_to_the_uninterrupted_result(tmp_path: Path, demo_site) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from pipelines.clusters import list_clusters, member_text
@@ -195,3 +196,72 @@ def test_where_the_text_and_dates_came_from_is_stored(store: ArticleStore) -> No
         )
         assert row.modified == T0 + timedelta(hours=2) and row.language_source == "detected"
         assert row.authors == '["A. Writer", "B. Editor"]' and row.rendered is True
+
+
+def test_a_batch_groups_against_its_own_earlier_articles(store: ArticleStore) -> None:
+    results = store.add_batch(
+        [
+            new_article("https://a.example/1", ORIGINAL, T0),
+            new_article("https://b.example/2", REWRITE, T0 + timedelta(hours=2)),
+            new_article("https://c.example/3", OTHER, T0),
+            new_article("https://a.example/1", REWRITE, T0),  # the same URL again
+        ]
+    )
+    original, rewrite, other, again = results
+    assert original.new_cluster and other.new_cluster
+    assert rewrite.cluster_id == original.cluster_id
+    assert rewrite.match_kind is MatchKind.NEAR_DUPLICATE
+    assert not again.created and again.article_id == original.article_id
+    assert counts(store) == (3, 2)
+    assert len(store.index) == 3
+    assert member_text(store.engine, rewrite.article_id) == REWRITE
+
+
+def test_a_failed_batch_leaves_the_index_as_committed(store: ArticleStore) -> None:
+    first = store.add(new_article("https://a.example/1", ORIGINAL, T0))
+    batch = [
+        new_article("https://b.example/2", OTHER, T0),
+        new_article("https://c.example/3", REWRITE, T0 + timedelta(hours=1)),
+    ]
+
+    def refuse(_connection) -> None:
+        raise OperationalError("COMMIT", {}, Exception("the database went away"))
+
+    event.listen(store.engine, "commit", refuse)
+    with pytest.raises(OperationalError):
+        store.add_batch(batch)
+    event.remove(store.engine, "commit", refuse)
+    assert counts(store) == (1, 1)
+
+    other, rewrite = store.add_batch(batch)  # the index forgot the failed batch's articles
+    assert len(store.index) == 3
+    assert other.new_cluster and rewrite.cluster_id == first.cluster_id
+    assert counts(store) == (3, 2)
+    assert member_text(store.engine, rewrite.article_id) == REWRITE
+
+
+def test_a_url_stored_concurrently_costs_only_its_own_article(
+    store: ArticleStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = ArticleStore(store.engine, CONFIG)  # another process
+    theirs = elsewhere.add(new_article("https://a.example/1", ORIGINAL, T0))
+    looked_up: list[str] = []
+    lookup = ArticleStore._stored_row
+
+    def stale_first_lookup(session: Session, url: str):
+        """The other process commits between this one's lookup and its insert."""
+        looked_up.append(url)
+        return None if looked_up.count(url) == 1 else lookup(session, url)
+
+    monkeypatch.setattr(ArticleStore, "_stored_row", staticmethod(stale_first_lookup))
+    mine, other = store.add_batch(
+        [
+            new_article("https://a.example/1", REWRITE, T0),
+            new_article("https://c.example/3", OTHER, T0),
+        ]
+    )
+    assert not mine.created and mine.article_id == theirs.article_id
+    assert other.created and other.new_cluster
+    assert counts(store) == (2, 2)
+    assert set(store.index.cluster_ids()) == {theirs.cluster_id, other.cluster_id}
+    assert member_text(store.engine, theirs.article_id) == ORIGINAL
