@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DB ?= newscrawl-demo.db
 
-.PHONY: demo test lint install browser clean
+.PHONY: demo test lint install browser bench clean
 
 $(BIN)/newscrawl: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: install
 
 test: install lint
 	$(BIN)/python -m pytest
+
+# Speed and memory tables (minutes; BENCH_ARGS=--quick for the seconds-long smoke size).
+bench: install
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DB) $(DEMO_DB)-wal $(DEMO_DB)-shm .pytest_cache .ruff_cache

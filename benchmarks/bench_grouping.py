@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 
 from datasketch import MinHashLSH
 
-from benchmarks.report import Table, ratio
+from benchmarks.report import Table, one_core, ratio
 from newscrawl.config import grouping_config, project_settings
 from pipelines.embed import Embedder, load_embedder
 from pipelines.group import Document, GroupingConfig, GroupingIndex, group_in_order, make_document
@@ -165,8 +164,11 @@ def ntrex_articles(limit: int, seed: int = 7) -> list[tuple[str | None, str, str
 
 def table(quick: bool = False) -> Table:
     """Table 2: grouping articles/s by path and size, with embedding calls per article."""
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+    with one_core():
+        return _table(quick)
+
+
+def _table(quick: bool) -> Table:
     settings = project_settings()
     config = grouping_config(settings)
     embedder = load_embedder(settings.get("GROUPING_EMBEDDER"), 1)
