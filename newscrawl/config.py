@@ -27,6 +27,7 @@ def extract_config(settings: BaseSettings) -> ExtractConfig:
         include_comments=settings.getbool("EXTRACT_INCLUDE_COMMENTS"),
         include_tables=settings.getbool("EXTRACT_INCLUDE_TABLES"),
         fast=settings.getbool("EXTRACT_FAST"),
+        fast_pass_min_chars=settings.getint("EXTRACT_FAST_PASS_MIN_CHARS"),
         drop_link_lists=settings.getbool("EXTRACT_DROP_LINK_LISTS"),
         join_split_body=settings.getbool("EXTRACT_JOIN_SPLIT_BODY"),
         clean_lines=settings.getbool("EXTRACT_CLEAN_LINES"),

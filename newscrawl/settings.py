@@ -81,6 +81,8 @@ EXTRACT_JSON_LD_FALLBACK = True  # the page's JSON-LD articleBody is a second st
 EXTRACT_INCLUDE_COMMENTS = False
 EXTRACT_INCLUDE_TABLES = True
 EXTRACT_FAST = False  # True skips trafilatura's own fallback extractors (faster, less exact)
+# … which otherwise run only when its fast pass finds fewer characters than this (0: always)
+EXTRACT_FAST_PASS_MIN_CHARS = 500
 EXTRACT_DROP_LINK_LISTS = True  # lists that are only links ("related", "latest") pruned first
 EXTRACT_JOIN_SPLIT_BODY = True  # body containers split around ad slots joined again
 EXTRACT_CLEAN_LINES = True  # repeated title and "Read also: …" teaser lines dropped

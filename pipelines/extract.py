@@ -1,8 +1,9 @@
 """HTML → main text and metadata; a page without an article is refused, with why.
 
 The text comes from trafilatura with options chosen by measurement (``benchmarks/``): its
-precision mode, without comments, links-only lists pruned first, an article body that the CMS
-split around ad slots joined again, a repeated title and teaser lines ("Read also: …") dropped.
+precision mode (its fast pass, then its fallback extractors only if that finds little), without
+comments, links-only lists pruned first, an article body that the CMS split around ad slots
+joined again, a repeated title and teaser lines ("Read also: …") dropped.
 When that text is very short or empty, second strategies run (trafilatura in a more inclusive
 mode, the JSON-LD ``articleBody`` the page publishes) and the longest text wins; ``strategy``
 records which one produced it. Dates are read as ``pipelines.dates`` describes.
@@ -33,6 +34,7 @@ from pipelines.dates import (
     htmldate_params,
     parse_date,
 )
+from pipelines.metadata import page_metadata
 from pipelines.structured import PageFacts, page_facts
 
 __all__ = [
@@ -68,7 +70,9 @@ class ExtractConfig:
     json_ld_fallback: bool = True  # the JSON-LD articleBody is one of the others
     include_comments: bool = False
     include_tables: bool = True
-    fast: bool = False  # trafilatura without its own fallback extractors
+    fast: bool = False  # trafilatura without its own fallback extractors, always
+    # trafilatura runs without them first; a shorter text runs again with them (0: always with)
+    fast_pass_min_chars: int = 500
     drop_link_lists: bool = True
     join_split_body: bool = True
     clean_lines: bool = True
@@ -161,6 +165,19 @@ def choose_language(text: str, declared: str | None) -> tuple[str | None, str | 
 
 
 def _trafilatura_text(tree: HtmlElement, url: str | None, favor: str, config: ExtractConfig) -> str:
+    """trafilatura's text in mode ``favor``: its fast pass first, unless that finds too little;
+    then again with its fallback extractors (readability, jusText), which cost a third more."""
+    if config.fast or config.fast_pass_min_chars <= 0:
+        return _trafilatura_pass(tree, url, favor, config, fast=config.fast)
+    text = _trafilatura_pass(tree, url, favor, config, fast=True)
+    if len(text) >= config.fast_pass_min_chars:
+        return text
+    return _trafilatura_pass(tree, url, favor, config, fast=False)
+
+
+def _trafilatura_pass(
+    tree: HtmlElement, url: str | None, favor: str, config: ExtractConfig, fast: bool
+) -> str:
     try:
         document = trafilatura.bare_extraction(
             tree,
@@ -169,7 +186,7 @@ def _trafilatura_text(tree: HtmlElement, url: str | None, favor: str, config: Ex
             favor_recall=favor == "recall",
             include_comments=config.include_comments,
             include_tables=config.include_tables,
-            fast=config.fast,
+            fast=fast,
         )
     except Exception as error:  # one failed strategy must not lose the page
         logger.debug("trafilatura (%s) failed on %s: %s", favor, url, error)
@@ -248,7 +265,7 @@ def extract_article(
         raise NoArticle("unparsable", "not parsable as HTML")
 
     try:
-        metadata = trafilatura.extract_metadata(tree, url, htmldate_params(original=True))
+        metadata = page_metadata(tree, url, htmldate_params(original=True))
     except Exception as error:  # metadata is optional; the text is not
         logger.debug("metadata extraction failed on %s: %s", url, error)
         metadata = Document()

@@ -380,7 +380,7 @@ def test_every_strategy_failing_is_no_article(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_failing_metadata_does_not_lose_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(trafilatura, "extract_metadata", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr("pipelines.extract.page_metadata", lambda *a, **k: 1 / 0)
     extracted = extract_article(ARTICLE_PAGE, URL, CONFIG)
     assert PARAGRAPHS[0] in extracted.text and extracted.title is None
 
@@ -500,3 +500,49 @@ def test_page_furniture_is_dropped(name: str) -> None:
     extracted = extract_article(page, URL, CONFIG)
     assert FURNITURE_TEXT[name] not in extracted.text
     assert all(p in extracted.text for p in PARAGRAPHS)
+
+
+def _record_passes(monkeypatch: pytest.MonkeyPatch, fast_text: str) -> list[bool]:
+    """Make trafilatura's fast pass find ``fast_text``; returns the ``fast`` flag of each call."""
+    real = trafilatura.bare_extraction
+    passes: list[bool] = []
+
+    def bare_extraction(tree: object, **options: object) -> object:
+        passes.append(bool(options["fast"]))
+        document = real(tree, **options)
+        if options["fast"]:
+            document.text = fast_text
+        return document
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", bare_extraction)
+    return passes
+
+
+def test_a_long_enough_fast_pass_skips_trafilaturas_fallback_extractors(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    passes = _record_passes(monkeypatch, "\n".join(PARAGRAPHS))
+    extracted = extract_article(ARTICLE_PAGE, URL, CONFIG)
+    assert passes == [True]
+    assert extracted.text == "\n".join(PARAGRAPHS)
+
+
+def test_a_short_fast_pass_runs_trafilatura_again_with_its_fallbacks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    passes = _record_passes(monkeypatch, PARAGRAPHS[0])  # under fast_pass_min_chars
+    extracted = extract_article(ARTICLE_PAGE, URL, CONFIG)
+    assert passes == [True, False]
+    assert all(p in extracted.text for p in PARAGRAPHS)
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [(ExtractConfig(fast_pass_min_chars=0), [False]), (ExtractConfig(fast=True), [True])],
+)
+def test_one_pass_when_configured(
+    monkeypatch: pytest.MonkeyPatch, config: ExtractConfig, expected: list[bool]
+) -> None:
+    passes = _record_passes(monkeypatch, "\n".join(PARAGRAPHS))
+    extract_article(ARTICLE_PAGE, URL, config)
+    assert passes == expected
