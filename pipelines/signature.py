@@ -31,6 +31,12 @@ _MONTH_STEMS: dict[int, tuple[str, ...]] = {
     12: ("dec", "dez", "dic", "dek", "dets", "grud", "aralik", "snezh"),
 }
 _MONTH_WORD = re.compile(r"^[a-z]{3,12}$")
+# Each stem's month (the earliest, were a stem listed twice); a word's month is the earliest
+# among the stems it starts with, looked up by prefix rather than tried stem by stem.
+_MONTH_BY_STEM = {
+    stem: month for month, stems in sorted(_MONTH_STEMS.items(), reverse=True) for stem in stems
+}
+_STEM_LENGTHS = sorted({len(stem) for stem in _MONTH_BY_STEM})
 
 # Scale words after transliteration (prefixes), as powers of ten.
 _SCALES_BY_WORD: tuple[tuple[str, int], ...] = (
@@ -117,10 +123,8 @@ def month_of(word: str) -> int | None:
     """The month a (transliterated, lower-case) word names, if it looks like one."""
     if not _MONTH_WORD.match(word):
         return None
-    for month, stems in _MONTH_STEMS.items():
-        if any(word.startswith(stem) for stem in stems):
-            return month
-    return None
+    months = [_MONTH_BY_STEM.get(word[:length]) for length in _STEM_LENGTHS]
+    return min((month for month in months if month is not None), default=None)
 
 
 def date_keys(text: str) -> Iterator[str]:

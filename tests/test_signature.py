@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
-from pipelines.signature import date_keys, name_keys, number_keys, numbers, signature_keys, skeleton
+from pipelines.signature import (
+    _MONTH_STEMS,
+    date_keys,
+    month_of,
+    name_keys,
+    number_keys,
+    numbers,
+    signature_keys,
+    skeleton,
+)
 
 
 @pytest.mark.parametrize(
@@ -95,3 +107,24 @@ def test_a_translation_shares_most_keys_and_another_story_few() -> None:
     assert {"n11000", "n50000", "y1953", "y2025", "d04-28"} <= en & ru
     assert jaccard(en, ru) > 0.3
     assert jaccard(en, ot) < 0.1
+
+
+def _month_tried_stem_by_stem(word: str) -> int | None:
+    """``month_of`` as it was first written: each month's stems tried in order."""
+    if not re.match(r"^[a-z]{3,12}$", word):
+        return None
+    for month, stems in _MONTH_STEMS.items():
+        if any(word.startswith(stem) for stem in stems):
+            return month
+    return None
+
+
+def test_month_lookup_by_prefix_equals_trying_every_stem() -> None:
+    stems = [stem for stems in _MONTH_STEMS.values() for stem in stems]
+    words = [*stems, "may", "mart", "marzo", "listopad", "lipiec", "sentyabrya", "setembro"]
+    words += [stem + suffix for stem in stems for suffix in ("a", "ya", "ust", "rya", "xxxxxxxxx")]
+    words += [stem[:-1] for stem in stems] + ["", "ma", "m4y", "Mai", "abcdefghijklm", "zzz"]
+    rng = random.Random(5)
+    words += ["".join(rng.choices("abcdeilmnorstuvyz", k=rng.randint(3, 8))) for _ in range(5000)]
+    assert [month_of(w) for w in words] == [_month_tried_stem_by_stem(w) for w in words]
+    assert sum(month_of(w) is not None for w in words) > 400  # many of the words name months
