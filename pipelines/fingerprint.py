@@ -6,6 +6,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash
@@ -49,9 +50,20 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(normalize(text).encode()).hexdigest()
 
 
+@cache
+def _permutations(num_perm: int, seed: int) -> np.ndarray:
+    """datasketch's permutations for ``num_perm`` and ``seed``, drawn once (not per text)."""
+    return MinHash(num_perm=num_perm, seed=seed, scheme=_SCHEME).permutations
+
+
 def fingerprint(text: str, config: FingerprintConfig) -> Fingerprint:
     """Fingerprint ``text``: its normalised hash and the MinHash of its word shingles."""
-    minhash = MinHash(num_perm=config.num_perm, seed=config.seed, scheme=_SCHEME)
+    minhash = MinHash(
+        num_perm=config.num_perm,
+        seed=config.seed,
+        scheme=_SCHEME,
+        permutations=_permutations(config.num_perm, config.seed),
+    )
     minhash.update_batch(list(word_shingles(text, config.shingle_size)))
     return Fingerprint(text_sha256(text), LeanMinHash(minhash))
 

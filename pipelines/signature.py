@@ -130,8 +130,9 @@ def month_of(word: str) -> int | None:
 def date_keys(text: str) -> Iterator[str]:
     """``m09`` for a month next to a number, ``d09-30`` when the number is a day."""
     tokens = re.findall(r"\d+|[^\W\d_]+", fold(text).lower())
+    months = {token: month_of(token) for token in set(tokens)}  # words repeat: look each up once
     for i, token in enumerate(tokens):
-        month = month_of(token)
+        month = months[token]
         if month is None:
             continue
         neighbours = [t for t in tokens[max(0, i - 2) : i + 3] if t.isdigit()]

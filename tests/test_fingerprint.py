@@ -6,6 +6,7 @@ import hashlib
 
 import numpy as np
 import pytest
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from pipelines.fingerprint import (
     FingerprintConfig,
@@ -199,3 +200,34 @@ def test_seed_changes_the_signature() -> None:
     one = fingerprint(ARTICLE, FingerprintConfig(seed=1)).minhash
     two = fingerprint(ARTICLE, FingerprintConfig(seed=2)).minhash
     assert not np.array_equal(one.hashvalues, two.hashvalues)
+
+
+# Signatures of this text as newscrawl stored them before the permutations were cached.
+STORED_TEXT = (
+    "Authorities in the Kursk region ordered the evacuation of three border villages on Monday "
+    "after overnight shelling damaged a school."
+)
+STORED_SIGNATURE_SHA256 = {
+    FingerprintConfig(): "2388853bf6e06e4c787c4c871c3cb05b5b2c29f9f41bc023d8150fd3db08017e",
+    FingerprintConfig(num_perm=64, seed=7): (
+        "79609d2eca4bbdcaae9c1a3c89b60d72e099fc0ceeab077b79e883a0eea234b1"
+    ),
+}
+
+
+@pytest.mark.parametrize("config", list(STORED_SIGNATURE_SHA256))
+def test_signatures_are_the_bytes_stored_before(config: FingerprintConfig) -> None:
+    data = signature_to_bytes(fingerprint(STORED_TEXT, config).minhash)
+    assert hashlib.sha256(data).hexdigest() == STORED_SIGNATURE_SHA256[config]
+    assert signature_from_bytes(data, config) == fingerprint(STORED_TEXT, config).minhash
+
+
+@pytest.mark.parametrize("config", [FingerprintConfig(), FingerprintConfig(num_perm=64, seed=7)])
+def test_fingerprint_equals_datasketchs_own_minhash(config: FingerprintConfig) -> None:
+    text = STORED_TEXT + " Buses left the village square shortly after dawn."
+    own = MinHash(num_perm=config.num_perm, seed=config.seed, scheme="affine32")
+    own.update_batch(list(word_shingles(text, config.shingle_size)))
+    assert fingerprint(text, config).minhash == LeanMinHash(own)
+    lsh = MinHashLSH(threshold=0.5, num_perm=config.num_perm)
+    lsh.insert("own", LeanMinHash(own))
+    assert lsh.query(fingerprint(text, config).minhash) == ["own"]
