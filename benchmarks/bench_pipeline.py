@@ -9,7 +9,8 @@ pipelines: extraction with metadata, fingerprints, grouping with the configured 
 backend, storage into a fresh SQLite database. In the same process, taking turns with the crawls,
 bare ``trafilatura.extract(with_metadata=True)`` and our ``extract_article`` alone run over the
 same HTML, decoded as Scrapy decodes it, with the URLs the crawl sees. A crawl is timed from its
-spider opening (database migrated, pipelines and embedding model loaded) to its closing. Figures
+spider opening (database migrated, pipelines and embedding model loaded) to its last page leaving
+the pipelines. Figures
 are medians of the runs (CPU time of this process, and wall clock), each ratio against bare
 trafilatura in the same run.
 
@@ -162,7 +163,8 @@ def rss_bytes() -> int:
 
 
 class _Meter:
-    """Times a crawl from spider opened to closed, counts its pages, samples RSS."""
+    """Times a crawl from its spider opening to its last page through the pipelines (not the
+    idle wait before closing), counts its pages, samples RSS."""
 
     def __init__(self, crawler: Any, sample_every: int) -> None:
         from scrapy import signals
@@ -181,12 +183,12 @@ class _Meter:
 
     def _page(self) -> None:
         self.figures.pages += 1
+        self.figures.cpu_seconds = time.process_time() - self._cpu
+        self.figures.wall_seconds = time.perf_counter() - self._wall
         if self.sample_every and self.figures.pages % self.sample_every == 0:
             self.figures.rss.append((self.figures.pages, rss_bytes()))
 
     def _closed(self) -> None:
-        self.figures.cpu_seconds = time.process_time() - self._cpu
-        self.figures.wall_seconds = time.perf_counter() - self._wall
         for pipeline in self.crawler.engine.scraper.itemproc.middlewares:
             index = getattr(getattr(pipeline, "store", None), "index", None)
             if index is not None:
@@ -194,8 +196,11 @@ class _Meter:
         self.figures.stats = dict(self.crawler.stats.get_stats())
 
 
-def crawl(workdir: Path, feed_url: str, pages: int, sample_every: int = 0) -> Any:
-    """Crawl the feed's pages into a fresh SQLite database; a Deferred of ``CrawlFigures``."""
+def crawl(
+    workdir: Path, feed_url: str, pages: int, sample_every: int = 0, **overrides: object
+) -> Any:
+    """Crawl the feed's pages into a fresh SQLite database, with the project's settings but for
+    politeness delays and ``overrides``; a Deferred of ``CrawlFigures``."""
     from scrapy.crawler import CrawlerRunner
 
     from newscrawl.config import project_settings
@@ -221,6 +226,7 @@ def crawl(workdir: Path, feed_url: str, pages: int, sample_every: int = 0) -> An
             "RETRY_TIMES": 0,
             "LOGSTATS_INTERVAL": 0,
             "LOG_LEVEL": "WARNING",
+            **overrides,
         },
         priority="cmdline",
     )
@@ -269,18 +275,20 @@ def _run_in_reactor(steps: Callable[[], Iterator[Any]]) -> None:
         failures[0].raiseException()
 
 
+PIPELINE = "crawl → extract+metadata → fingerprint → group → store"
+WITHOUT_EMBEDDINGS = "the same without embeddings (GROUPING_EMBEDDER=none)"
+EXTRACTION = "extract_article alone"
+BARE = "bare trafilatura"
+
+
 def table(quick: bool) -> Table:
     """Pipeline and extraction pages/s against bare trafilatura; memory per page."""
     runs = 1 if quick else RUNS
-    memory_pages = QUICK_MEMORY_PAGES if quick else MEMORY_PAGES
     workdir = Path(tempfile.mkdtemp(prefix="newscrawl-bench-pipeline-"))
     zyte = zyte_pages(DEFAULT_DATA, QUICK_PAGES if quick else None)
-    synthetic = synthetic_pages(memory_pages)
-    pipeline: list[Rate] = []
-    bare: list[Rate] = []
-    ours: list[Rate] = []
-    crawls: list[CrawlFigures] = []
-    memory: list[CrawlFigures] = []
+    synthetic = synthetic_pages(QUICK_MEMORY_PAGES if quick else MEMORY_PAGES)
+    rates: dict[str, list[Rate]] = {BARE: [], PIPELINE: [], WITHOUT_EMBEDDINGS: [], EXTRACTION: []}
+    crawls: dict[str, CrawlFigures] = {}
     with ServedFolder(workdir / "zyte") as zyte_site, ServedFolder(workdir / "long") as long_site:
         zyte_feed = write_site(zyte_site.root, zyte_site.base_url, zyte, QUERY)
         long_feed = write_site(long_site.root, long_site.base_url, synthetic, QUERY)
@@ -293,18 +301,24 @@ def table(quick: bool) -> Table:
                 bare_trafilatura(html, url)
                 extract(html, url)
             for _ in range(runs):  # taking turns, so that the machine's load hits all alike
-                bare.append(_timed(pages, bare_trafilatura))
-                figures = yield crawl(workdir, zyte_feed, len(pages))
-                crawls.append(figures)
-                pipeline.append(
-                    Rate(figures.pages / figures.cpu_seconds, figures.pages / figures.wall_seconds)
-                )
-                ours.append(_timed(pages, extract))
-            memory.append((yield crawl(workdir, long_feed, len(synthetic), SAMPLE_EVERY)))
+                rates[BARE].append(_timed(pages, bare_trafilatura))
+                for path, overrides in (
+                    (PIPELINE, {}),
+                    (WITHOUT_EMBEDDINGS, {"GROUPING_EMBEDDER": "none"}),
+                ):
+                    figures = yield crawl(workdir, zyte_feed, len(pages), **overrides)
+                    crawls[path] = figures
+                    rates[path].append(
+                        Rate(
+                            figures.pages / figures.cpu_seconds,
+                            figures.pages / figures.wall_seconds,
+                        )
+                    )
+                rates[EXTRACTION].append(_timed(pages, extract))
+            crawls["memory"] = yield crawl(workdir, long_feed, len(synthetic), SAMPLE_EVERY)
 
         _run_in_reactor(steps)
 
-    reference = _median(bare)
     result = Table(
         f"Pipeline speed on one core (core {core}), {len(pages)} Zyte pages, median of {runs}",
         (
@@ -317,13 +331,11 @@ def table(quick: bool) -> Table:
             "ratio (wall)",
         ),
     )
-    for name, rates in (
-        ("crawl → extract+metadata → fingerprint → group → store", pipeline),
-        ("extract_article alone", ours),
-    ):
-        mid = _median(rates)
+    reference = _median(rates[BARE])
+    for path in (PIPELINE, WITHOUT_EMBEDDINGS, EXTRACTION):
+        mid = _median(rates[path])
         result.add(
-            name,
+            path,
             mid.cpu,
             reference.cpu,
             ratio(mid.cpu, reference.cpu),
@@ -331,30 +343,37 @@ def table(quick: bool) -> Table:
             reference.wall,
             ratio(mid.wall, reference.wall),
         )
-    last = crawls[-1]
-    long_crawl = memory[0]
-    samples = long_crawl.rss
     result.notes += [
         "reference: bare trafilatura.extract(with_metadata=True) over the same HTML, same run",
-        "runs (pipeline / bare / extract_article, pages per CPU second): "
-        + "; ".join(
-            f"{p.cpu:.1f} / {b.cpu:.1f} / {o.cpu:.1f}"
-            for p, b, o in zip(pipeline, bare, ours, strict=True)
-        ),
-        f"pages through the pipelines per crawl: {last.pages} "
-        f"(stored {last.stats.get('newscrawl/stored/new', 0)}, "
-        f"clusters {last.stats.get('newscrawl/clusters/new', 0)}, "
-        f"dropped {last.pages - last.stats.get('item_scraped_count', 0)}); "
-        f"embedding calls: {last.embedding_calls}",
-        f"memory over a {long_crawl.pages:,}-page crawl of synthetic pages "
-        f"({long_crawl.pages / long_crawl.cpu_seconds:.1f} pages/CPU-s, "
-        f"{long_crawl.embedding_calls} embedding calls): RSS "
-        f"{samples[0][1] / 2**20:.0f} MB at page {samples[0][0]}, "
-        f"{samples[-1][1] / 2**20:.0f} MB at page {samples[-1][0]}; "
-        f"growth after warm-up (first {WARM_UP_SHARE:.0%}): "
-        f"{growth_per_page(samples, long_crawl.pages) / 1024:.2f} KiB per page",
+        "pages per CPU second, run by run: "
+        + "; ".join(f"{path} {', '.join(f'{r.cpu:.1f}' for r in rates[path])}" for path in rates),
+        *(_crawl_note(path, crawls[path]) for path in (PIPELINE, WITHOUT_EMBEDDINGS)),
+        _memory_note(crawls["memory"]),
     ]
     return result
+
+
+def _crawl_note(path: str, figures: CrawlFigures) -> str:
+    stats = figures.stats
+    return (
+        f"{path}: {figures.pages} pages through the pipelines, "
+        f"{stats.get('newscrawl/stored/new', 0)} stored in "
+        f"{stats.get('newscrawl/clusters/new', 0)} clusters, "
+        f"{figures.pages - stats.get('item_scraped_count', 0)} dropped; "
+        f"{figures.embedding_calls} embedding calls"
+    )
+
+
+def _memory_note(figures: CrawlFigures) -> str:
+    first, last = figures.rss[0], figures.rss[-1]
+    return (
+        f"memory over a {figures.pages:,}-page crawl of synthetic pages "
+        f"({figures.pages / figures.cpu_seconds:.1f} pages/CPU-s, "
+        f"{figures.embedding_calls:,} embedding calls): RSS {first[1] / 2**20:.0f} MB at page "
+        f"{first[0]:,}, {last[1] / 2**20:.0f} MB at page {last[0]:,}; growth after warm-up "
+        f"(the first {WARM_UP_SHARE:.0%}): "
+        f"{growth_per_page(figures.rss, figures.pages) / 1024:.2f} KiB per page"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
