@@ -27,6 +27,7 @@ import argparse
 import os
 import random
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -289,35 +290,41 @@ def table(quick: bool) -> Table:
     synthetic = synthetic_pages(QUICK_MEMORY_PAGES if quick else MEMORY_PAGES)
     rates: dict[str, list[Rate]] = {BARE: [], PIPELINE: [], WITHOUT_EMBEDDINGS: [], EXTRACTION: []}
     crawls: dict[str, CrawlFigures] = {}
-    with ServedFolder(workdir / "zyte") as zyte_site, ServedFolder(workdir / "long") as long_site:
-        zyte_feed = write_site(zyte_site.root, zyte_site.base_url, zyte, QUERY)
-        long_feed = write_site(long_site.root, long_site.base_url, synthetic, QUERY)
-        core = _pin_to_one_core()  # after the servers started: they keep the other cores
-        pages = decoded(zyte_site.root, zyte_site.base_url, zyte)
-        extract = ours_extraction()
+    try:
+        with (
+            ServedFolder(workdir / "zyte") as zyte_site,
+            ServedFolder(workdir / "long") as long_site,
+        ):
+            zyte_feed = write_site(zyte_site.root, zyte_site.base_url, zyte, QUERY)
+            long_feed = write_site(long_site.root, long_site.base_url, synthetic, QUERY)
+            core = _pin_to_one_core()  # after the servers started: they keep the other cores
+            pages = decoded(zyte_site.root, zyte_site.base_url, zyte)
+            extract = ours_extraction()
 
-        def steps() -> Iterator[Any]:
-            for html, url in pages[:QUICK_PAGES]:  # warm-up: lazy imports, dateparser's caches
-                bare_trafilatura(html, url)
-                extract(html, url)
-            for _ in range(runs):  # taking turns, so that the machine's load hits all alike
-                rates[BARE].append(_timed(pages, bare_trafilatura))
-                for path, overrides in (
-                    (PIPELINE, {}),
-                    (WITHOUT_EMBEDDINGS, {"GROUPING_EMBEDDER": "none"}),
-                ):
-                    figures = yield crawl(workdir, zyte_feed, len(pages), **overrides)
-                    crawls[path] = figures
-                    rates[path].append(
-                        Rate(
-                            figures.pages / figures.cpu_seconds,
-                            figures.pages / figures.wall_seconds,
+            def steps() -> Iterator[Any]:
+                for html, url in pages[:QUICK_PAGES]:  # warm-up: lazy imports, dateparser's caches
+                    bare_trafilatura(html, url)
+                    extract(html, url)
+                for _ in range(runs):  # taking turns, so that the machine's load hits all alike
+                    rates[BARE].append(_timed(pages, bare_trafilatura))
+                    for path, overrides in (
+                        (PIPELINE, {}),
+                        (WITHOUT_EMBEDDINGS, {"GROUPING_EMBEDDER": "none"}),
+                    ):
+                        figures = yield crawl(workdir, zyte_feed, len(pages), **overrides)
+                        crawls[path] = figures
+                        rates[path].append(
+                            Rate(
+                                figures.pages / figures.cpu_seconds,
+                                figures.pages / figures.wall_seconds,
+                            )
                         )
-                    )
-                rates[EXTRACTION].append(_timed(pages, extract))
-            crawls["memory"] = yield crawl(workdir, long_feed, len(synthetic), SAMPLE_EVERY)
+                    rates[EXTRACTION].append(_timed(pages, extract))
+                crawls["memory"] = yield crawl(workdir, long_feed, len(synthetic), SAMPLE_EVERY)
 
-        _run_in_reactor(steps)
+            _run_in_reactor(steps)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
     result = Table(
         f"Pipeline speed on one core (core {core}), {len(pages)} Zyte pages, median of {runs}",
