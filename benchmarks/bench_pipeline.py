@@ -1,6 +1,6 @@
 """Pipeline speed on one core against bare trafilatura, and memory over a long crawl.
 
-    python -m benchmarks.bench_pipeline [--quick]
+    python -m benchmarks.bench_pipeline [--quick] [--memory-pages N]
 
 The Zyte pages (``eval_extraction``'s data, decompressed) are served on 127.0.0.1 by a child
 process with an RSS feed listing them. This process, pinned to one core, crawls them with
@@ -282,12 +282,13 @@ EXTRACTION = "extract_article alone"
 BARE = "bare trafilatura"
 
 
-def table(quick: bool) -> Table:
-    """Pipeline and extraction pages/s against bare trafilatura; memory per page."""
+def table(quick: bool, memory_pages: int | None = None) -> Table:
+    """Pipeline and extraction pages/s against bare trafilatura; memory per page over a crawl of
+    ``memory_pages`` synthetic pages (by default 10,000, or 300 when ``quick``)."""
     runs = 1 if quick else RUNS
     workdir = Path(tempfile.mkdtemp(prefix="newscrawl-bench-pipeline-"))
     zyte = zyte_pages(DEFAULT_DATA, QUICK_PAGES if quick else None)
-    synthetic = synthetic_pages(QUICK_MEMORY_PAGES if quick else MEMORY_PAGES)
+    synthetic = synthetic_pages(memory_pages or (QUICK_MEMORY_PAGES if quick else MEMORY_PAGES))
     rates: dict[str, list[Rate]] = {BARE: [], PIPELINE: [], WITHOUT_EMBEDDINGS: [], EXTRACTION: []}
     crawls: dict[str, CrawlFigures] = {}
     try:
@@ -386,11 +387,12 @@ def _memory_note(figures: CrawlFigures) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="CI smoke size: seconds")
+    parser.add_argument("--memory-pages", type=int, help="pages of the memory crawl")
     args = parser.parse_args(argv)
     if not (DEFAULT_DATA / "ground-truth.json").is_file():
         print(f"no benchmark data at {DEFAULT_DATA}", file=sys.stderr)
         return 2
-    print(table(args.quick).render())
+    print(table(args.quick, args.memory_pages).render())
     return 0
 
 
