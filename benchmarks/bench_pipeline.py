@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.eval_extraction import DEFAULT_DATA, load_pages
-from benchmarks.report import Table, ratio
+from benchmarks.report import Table, one_core, ratio
 from benchmarks.static_site import ServedFolder, SitePage, write_site
 
 QUERY = "Bench"
@@ -254,12 +254,6 @@ def _median(rates: Sequence[Rate]) -> Rate:
     return Rate(statistics.median(r.cpu for r in rates), statistics.median(r.wall for r in rates))
 
 
-def _pin_to_one_core() -> int:
-    core = max(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {core})
-    return core
-
-
 def _run_in_reactor(steps: Callable[[], Iterator[Any]]) -> None:
     """Run the generator ``steps`` (yielding Deferreds) in Twisted's asyncio reactor."""
     from scrapy.utils.reactor import install_reactor
@@ -298,7 +292,6 @@ def table(quick: bool, memory_pages: int | None = None) -> Table:
         ):
             zyte_feed = write_site(zyte_site.root, zyte_site.base_url, zyte, QUERY)
             long_feed = write_site(long_site.root, long_site.base_url, synthetic, QUERY)
-            core = _pin_to_one_core()  # after the servers started: they keep the other cores
             pages = decoded(zyte_site.root, zyte_site.base_url, zyte)
             extract = ours_extraction()
 
@@ -323,7 +316,9 @@ def table(quick: bool, memory_pages: int | None = None) -> Table:
                     rates[EXTRACTION].append(_timed(pages, extract))
                 crawls["memory"] = yield crawl(workdir, long_feed, len(synthetic), SAMPLE_EVERY)
 
-            _run_in_reactor(steps)
+            with one_core():  # the servers, started before, keep the other cores
+                core = min(os.sched_getaffinity(0))
+                _run_in_reactor(steps)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
