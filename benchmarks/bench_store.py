@@ -16,19 +16,16 @@ import argparse
 import os
 import random
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from benchmarks.report import Table, median_of, ratio, timed
 from newscrawl.settings import STORE_BATCH_SIZE
-from pipelines.database import describe_error, open_database, safe_url
+from pipelines.database import describe_error, open_database, safe_url, temporary_database
 from pipelines.extract import ExtractedArticle
 from pipelines.group import GroupingConfig, make_document
 from pipelines.store import ArticleStore, NewArticle
@@ -83,23 +80,6 @@ def sqlite_database() -> Iterator[str]:
         yield f"sqlite:///{Path(folder) / 'bench.db'}"
 
 
-@contextmanager
-def postgres_database(server: str) -> Iterator[str]:
-    """A fresh database on ``server``, dropped afterwards (as the test fixtures do)."""
-    name = f"newscrawl_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield make_url(server).set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 def rate(database: Database, articles: list[NewArticle], batched: bool) -> float:
     """Articles per second stored into a fresh database, per article or in batches."""
     with database() as url:
@@ -140,7 +120,9 @@ def table(quick: bool, postgres: str | None = None) -> Table:
         result.add("PostgreSQL", count, "not measured: no server given", "", "n/a")
     else:
         try:
-            single, batched = measure(lambda: postgres_database(server), articles, runs)
+            single, batched = measure(
+                lambda: temporary_database(server, "newscrawl_bench"), articles, runs
+            )
         except OperationalError as error:
             reason = f"unreachable: {describe_error(error, server)}"
             result.add(f"PostgreSQL {safe_url(server)}", count, reason, "", "n/a")

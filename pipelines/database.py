@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
@@ -139,3 +142,21 @@ def open_database(url: str, busy_timeout: float = SQLITE_BUSY_TIMEOUT) -> Engine
 def has_schema(engine: Engine) -> bool:
     """True when the tables exist."""
     return inspect(engine).has_table("articles")
+
+
+@contextmanager
+def temporary_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A fresh, empty database on the PostgreSQL server at ``server_url``, dropped afterwards
+    (tests and benchmarks use one each)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from newscrawl.demo.site import DemoSite, RunningSite, serve
-from pipelines.database import safe_url
+from pipelines.database import safe_url, temporary_database
 
 POSTGRES_ENV = "NEWSCRAWL_TEST_POSTGRES_URL"
 REDIS_ENV = "NEWSCRAWL_TEST_REDIS_URL"
@@ -69,16 +67,8 @@ def redis_server() -> str:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    name = f"newscrawl_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_database(postgres_server, "newscrawl_test") as url:
+        yield url
 
 
 @pytest.fixture
