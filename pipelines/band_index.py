@@ -18,8 +18,11 @@ from datasketch import MinHashLSH
 
 from pipelines.columns import SortedMultimap
 
-_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
-_MIX = np.uint64(0xBF58476D1CE4E5B9)
+StoredValues = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# odd 64-bit multipliers for a band's values (a band has at most num_perm of them) and the
+# MurmurHash3 64-bit finalizer's constants
+_MULTIPLIERS = np.random.default_rng(0x6E657773).integers(0, 2**63, 1024, dtype=np.uint64) * 2 + 1
+_FMIX = (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
 
 
 def band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
@@ -30,14 +33,17 @@ def band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
 
 def band_keys(hashvalues: np.ndarray, bands: int, width: int) -> np.ndarray:
     """32-bit keys of each band of one signature (shape ``(bands,)``) or of a matrix of them
-    (``(n, bands)``)."""
+    (``(n, bands)``): a multiply-add of the band's values and its number, then avalanched."""
     values = np.asarray(hashvalues, dtype=np.uint64)[..., : bands * width]
     values = values.reshape(*values.shape[:-1], bands, width)
-    key = np.broadcast_to(np.arange(1, bands + 1, dtype=np.uint64), values.shape[:-1])
+    shift, first, second = _FMIX
     with np.errstate(over="ignore"):
-        for column in range(width):
-            key = (key ^ values[..., column]) * _MULTIPLIER
-            key = (key ^ (key >> np.uint64(31))) * _MIX
+        key = values @ _MULTIPLIERS[:width] + np.arange(bands, dtype=np.uint64) * _MULTIPLIERS[-1]
+        key ^= key >> shift
+        key *= first
+        key ^= key >> shift
+        key *= second
+        key ^= key >> shift
     return (key >> np.uint64(32)).astype(np.uint32)
 
 
@@ -55,19 +61,16 @@ class BandIndex:
         """Index ``row`` under the bands of its signature."""
         self._entries.add(band_keys(hashvalues, self.bands, self.width), row)
 
-    def query(
-        self, hashvalues: np.ndarray, signatures: Callable[[np.ndarray], np.ndarray]
-    ) -> np.ndarray:
+    def query(self, hashvalues: np.ndarray, stored: StoredValues) -> np.ndarray:
         """The rows sharing at least one whole band with ``hashvalues``, ascending.
 
-        ``signatures(rows)`` returns the stored signatures of ``rows`` (one per line), against
-        which key matches are confirmed.
+        ``stored(rows, columns)`` returns, for each row, its signature's values in the
+        permutations of that line of ``columns``: key matches are confirmed against them.
         """
         bands, rows = self._entries.lookup(band_keys(hashvalues, self.bands, self.width))
         if not len(rows):
-            return rows
-        stored = signatures(rows)
+            return rows.astype(np.intp)
+        rows = rows.astype(np.intp)
         columns = bands[:, None] * self.width + np.arange(self.width)
-        query = np.asarray(hashvalues)[columns]
-        same = (np.take_along_axis(stored, columns, axis=1) == query).all(axis=1)
+        same = (stored(rows, columns) == np.asarray(hashvalues)[columns]).all(axis=1)
         return np.unique(rows[same])

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-_BUFFER = 4096  # entries appended before they are sorted into a run
+_BUFFER = 1024  # entries appended before they are sorted into a run
+_NOTHING = np.zeros(0, dtype=np.intp)
 _FANOUT = 4  # a run is merged into the one before it unless that one is this many times larger
 
 
@@ -26,13 +27,19 @@ class Column:
 
     def append(self, value: ArrayLike) -> int:
         """Add one row; returns its position."""
-        if self._size == len(self._data):
-            grown = np.empty((2 * self._size, *self._data.shape[1:]), dtype=self._data.dtype)
-            grown[: self._size] = self._data
-            self._data = grown
-        self._data[self._size] = value
-        self._size += 1
+        self.extend(np.asarray(value, dtype=self._data.dtype)[None])
         return self._size - 1
+
+    def extend(self, values: ArrayLike) -> None:
+        """Add several rows."""
+        values = np.asarray(values, dtype=self._data.dtype)
+        needed = self._size + len(values)
+        if needed > len(self._data):
+            grown = np.empty((max(needed, 2 * self._size), *self._data.shape[1:]), self._data.dtype)
+            grown[: self._size] = self._data[: self._size]
+            self._data = grown
+        self._data[self._size : needed] = values
+        self._size = needed
 
     @property
     def values(self) -> np.ndarray:
@@ -60,22 +67,18 @@ class SortedMultimap:
     def __len__(self) -> int:
         return self._size
 
-    @property
-    def nbytes(self) -> int:
-        """Bytes held by the runs and the buffer."""
-        runs = sum(keys.nbytes + values.nbytes for keys, values in self._runs)
-        return runs + self._keys.nbytes + self._values.nbytes
-
     def add(self, keys: ArrayLike, values: ArrayLike) -> None:
         """Add ``keys[i] → values[i]`` (a single value is paired with every key)."""
         keys = np.asarray(keys, dtype=self._dtype).ravel()
-        values = np.broadcast_to(np.asarray(values, dtype=np.uint32), keys.shape)
+        values = np.asarray(values, dtype=np.uint32)
         start = 0
         while start < len(keys):
             take = min(len(keys) - start, _BUFFER - self._buffered)
             end = self._buffered + take
             self._keys[self._buffered : end] = keys[start : start + take]
-            self._values[self._buffered : end] = values[start : start + take]
+            self._values[self._buffered : end] = (
+                values if not values.ndim else values[start : start + take]
+            )
             self._buffered, start = end, start + take
             if self._buffered == _BUFFER:
                 self._flush()
@@ -85,24 +88,30 @@ class SortedMultimap:
         """Every stored pair whose key is among ``keys``: the position in ``keys`` it matched and
         its value."""
         keys = np.asarray(keys, dtype=self._dtype).ravel()
-        positions: list[np.ndarray] = []
-        values: list[np.ndarray] = []
+        positions: list[np.ndarray] = [np.zeros(0, dtype=np.intp)]
+        values: list[np.ndarray] = [np.zeros(0, dtype=np.uint32)]
         for run_keys, run_values in self._runs:
-            low = np.searchsorted(run_keys, keys, side="left")
-            counts = np.searchsorted(run_keys, keys, side="right") - low
-            total = int(counts.sum())
-            if total:
-                starts = np.repeat(low - (np.cumsum(counts) - counts), counts)
-                positions.append(np.repeat(np.arange(len(keys)), counts))
-                values.append(run_values[starts + np.arange(total)])
-        if self._buffered:
-            found, slot = np.nonzero(keys[:, None] == self._keys[None, : self._buffered])
-            order = np.lexsort((slot, found))
-            positions.append(found[order])
-            values.append(self._values[slot[order]])
-        if not positions:
-            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.uint32)
+            found, where = _matches(run_keys, keys)
+            positions.append(found)
+            values.append(run_values[where])
+        if self._buffered:  # each buffered pair against the keys asked, sorted
+            order = np.argsort(keys, kind="stable")
+            slots, where = _matches(keys[order], self._keys[: self._buffered])
+            positions.append(order[where])
+            values.append(self._values[slots])
         return np.concatenate(positions), np.concatenate(values)
+
+    def get(self, key: int) -> np.ndarray:
+        """The values stored under one key, in insertion order."""
+        found = [np.zeros(0, dtype=np.uint32)]
+        for run_keys, run_values in self._runs:
+            low = run_keys.searchsorted(key, side="left")
+            high = run_keys.searchsorted(key, side="right")
+            if high > low:
+                found.append(run_values[low:high])
+        if self._buffered:
+            found.append(self._values[: self._buffered][self._keys[: self._buffered] == key])
+        return np.concatenate(found)
 
     def _flush(self) -> None:
         order = np.argsort(self._keys, kind="stable")
@@ -111,6 +120,18 @@ class SortedMultimap:
         while len(self._runs) > 1 and len(self._runs[-2][0]) <= _FANOUT * len(self._runs[-1][0]):
             newer = self._runs.pop()
             self._runs[-1] = _merge(self._runs[-1], newer)
+
+
+def _matches(ordered: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``(i, j)`` with ``keys[i] == ordered[j]`` (``ordered`` is sorted), as two
+    arrays, grouped by ``i`` and ascending in ``j``."""
+    low = np.searchsorted(ordered, keys, side="left")
+    counts = np.searchsorted(ordered, keys, side="right") - low
+    total = int(counts.sum())
+    if not total:
+        return _NOTHING, _NOTHING
+    found = np.repeat(np.arange(len(keys)), counts)
+    return found, np.repeat(low - (np.cumsum(counts) - counts), counts) + np.arange(total)
 
 
 def _merge(
