@@ -175,7 +175,10 @@ def test_stored_signature_minhash_is_datasketchs() -> None:
 
     table = KeyTable(FingerprintConfig())
     signatures = [sorted({f"k{i}", f"n{i * 7}", "y2024", f"d0{i % 9 + 1}-11"}) for i in range(40)]
-    slot_lists = [np.sort(table.count(key_digests(keys))) for keys in signatures]
+    slot_lists = [
+        np.sort(table.count(key_digests(keys), table.slots(key_digests(keys))))
+        for keys in signatures
+    ]
     columns = np.tile(np.arange(128), (len(signatures), 1))
     rebuilt = table.minhash_columns(
         np.concatenate(slot_lists), np.array([len(s) for s in slot_lists]), columns
