@@ -91,6 +91,7 @@ def test_multimap_returns_every_value_in_insertion_order() -> None:
     for i, key in enumerate(asked):
         expected = np.flatnonzero(keys == key).tolist()
         assert values[positions == i].tolist() == expected
+        assert multimap.get(int(key)).tolist() == expected
 
 
 def test_column_grows_and_keeps_rows() -> None:
