@@ -1,12 +1,12 @@
-"""A compact MinHash LSH index: datasketch's banding, 8 bytes per band per article.
+"""A compact MinHash LSH index: datasketch's banding, 6 or 8 bytes per band per article.
 
 For a threshold and a number of permutations the bands (``b`` bands of ``r`` hash values) are the
 ones datasketch's ``MinHashLSH`` picks, so the candidates are the same: the stored articles that
 share all ``r`` values of at least one band with the query. Each band of an article is kept as a
-32-bit key (a hash of the band's values and the band's number) next to the article's row number
-in one ``SortedMultimap``. A key match is only a hint — 32 bits collide — so the candidates are
-confirmed by comparing the band's values themselves, which the caller keeps anyway (the
-signatures its exact Jaccard check needs).
+32- or 16-bit key (a hash of the band's values and the band's number) next to the article's row
+number in one ``SortedMultimap``. A key match is only a hint — such keys collide — so the
+candidates are confirmed by comparing the band's values themselves, which the caller keeps
+anyway (the signatures its exact Jaccard check needs).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import numpy as np
 from datasketch import MinHashLSH
+from numpy.typing import DTypeLike
 
 from pipelines.columns import SortedMultimap
 
@@ -31,9 +32,12 @@ def band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
     return lsh.b, lsh.r
 
 
-def band_keys(hashvalues: np.ndarray, bands: int, width: int) -> np.ndarray:
-    """32-bit keys of each band of one signature (shape ``(bands,)``) or of a matrix of them
-    (``(n, bands)``): a multiply-add of the band's values and its number, then avalanched."""
+def band_keys(
+    hashvalues: np.ndarray, bands: int, width: int, dtype: DTypeLike = np.uint32
+) -> np.ndarray:
+    """Keys (the top bits of a 64-bit hash, as many as ``dtype`` holds) of each band of one
+    signature (shape ``(bands,)``) or of a matrix of them (``(n, bands)``): a multiply-add of the
+    band's values and its number, then avalanched."""
     values = np.asarray(hashvalues, dtype=np.uint64)[..., : bands * width]
     values = values.reshape(*values.shape[:-1], bands, width)
     shift, first, second = _FMIX
@@ -44,22 +48,27 @@ def band_keys(hashvalues: np.ndarray, bands: int, width: int) -> np.ndarray:
         key ^= key >> shift
         key *= second
         key ^= key >> shift
-    return (key >> np.uint64(32)).astype(np.uint32)
+    return (key >> np.uint64(64 - 8 * np.dtype(dtype).itemsize)).astype(dtype)
 
 
 class BandIndex:
-    """Rows (small integers) by the bands of their MinHash signatures."""
+    """Rows (small integers) by the bands of their MinHash signatures.
 
-    def __init__(self, threshold: float, num_perm: int) -> None:
+    ``key_dtype`` sets the bytes of a band's key: fewer bytes, less memory, and more key matches
+    for ``query`` to confirm (about ``bands × rows / 2^bits`` per query).
+    """
+
+    def __init__(self, threshold: float, num_perm: int, key_dtype: DTypeLike = np.uint32) -> None:
         self.bands, self.width = band_layout(threshold, num_perm)
-        self._entries = SortedMultimap(np.uint32)
+        self._key_dtype = np.dtype(key_dtype)
+        self._entries = SortedMultimap(self._key_dtype)
 
     def __len__(self) -> int:
         return len(self._entries) // self.bands
 
     def add(self, row: int, hashvalues: np.ndarray) -> None:
         """Index ``row`` under the bands of its signature."""
-        self._entries.add(band_keys(hashvalues, self.bands, self.width), row)
+        self._entries.add(band_keys(hashvalues, self.bands, self.width, self._key_dtype), row)
 
     def query(self, hashvalues: np.ndarray, stored: StoredValues) -> np.ndarray:
         """The rows sharing at least one whole band with ``hashvalues``, ascending.
@@ -67,7 +76,8 @@ class BandIndex:
         ``stored(rows, columns)`` returns, for each row, its signature's values in the
         permutations of that line of ``columns``: key matches are confirmed against them.
         """
-        bands, rows = self._entries.lookup(band_keys(hashvalues, self.bands, self.width))
+        keys = band_keys(hashvalues, self.bands, self.width, self._key_dtype)
+        bands, rows = self._entries.lookup(keys)
         if not len(rows):
             return rows.astype(np.intp)
         rows = rows.astype(np.intp)

@@ -169,7 +169,8 @@ class GroupingIndex:
         self.text_source = text_source
         num_perm = config.fingerprint.num_perm
         self._words = BandIndex(config.lsh_threshold, num_perm)
-        self._signatures = BandIndex(config.signature_lsh_threshold, num_perm)
+        # 16-bit keys: the signature LSH has 64 bands, and its key matches are cheap to confirm
+        self._signatures = BandIndex(config.signature_lsh_threshold, num_perm, np.uint16)
         self._keys = KeyTable(config.fingerprint)
         self._ids = Column(np.int64)
         self._clusters = Column(np.int64)

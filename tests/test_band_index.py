@@ -25,10 +25,13 @@ def signatures(seed: int, count: int, families: int) -> np.ndarray:
     return matrix
 
 
-@pytest.mark.parametrize("threshold", [0.1, 0.3, 0.5, 0.8])
-def test_candidates_equal_datasketch(threshold: float) -> None:
+@pytest.mark.parametrize(
+    ("threshold", "key_dtype"),
+    [(0.1, np.uint32), (0.1, np.uint16), (0.3, np.uint32), (0.5, np.uint32), (0.8, np.uint16)],
+)
+def test_candidates_equal_datasketch(threshold: float, key_dtype: type) -> None:
     matrix = signatures(seed=int(threshold * 10), count=6000, families=300)
-    ours = BandIndex(threshold, NUM_PERM)
+    ours = BandIndex(threshold, NUM_PERM, key_dtype)
     theirs = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
     assert (ours.bands, ours.width) == (theirs.b, theirs.r)
     for row, values in enumerate(matrix[:5000]):
