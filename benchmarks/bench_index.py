@@ -16,11 +16,11 @@ Three indexes, each built in a fresh subprocess per size (so resident memory is 
 - ``grouping index``: the whole ``GroupingIndex`` (both LSH indexes, signatures, languages,
   clusters, signature keys, exact-text and cluster lookups), without embeddings.
 
-Insert/s is the build rate; query/s the rate of 2,000 lookups of unseen near-duplicates (LSH
-candidates, or ``match`` for the grouping index); memory is the resident-set growth over the
-build divided by the articles; recall is the share of the queries whose estimated Jaccard with
-their parent is at least the threshold that find the parent (its cluster, for the grouping
-index).
+Each measurement runs pinned to one core. Insert/s is the build rate; query/s the rate of 2,000
+lookups of unseen near-duplicates (LSH candidates, or ``match`` for the grouping index); memory
+is the resident-set growth over the build divided by the articles; recall is the share of the
+queries whose estimated Jaccard with their parent is at least the threshold that find the parent
+(its cluster, for the grouping index).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmarks.report import Table, ratio, timed
+from benchmarks.report import Table, one_core, ratio, timed
 from newscrawl.config import grouping_config, project_settings
 
 SIZES = (10_000, 100_000, 1_000_000)
@@ -176,12 +176,13 @@ def measure(kind: str, count: int) -> dict[str, float]:
     agreement = (queries.signatures == corpus.signatures[queries.parents]).mean(axis=1)
     true = agreement >= threshold
     build, ask = _builders(kind, config)
-    before = _resident()
-    seconds = timed(lambda: build(corpus))
-    grown = _resident() - before
-    start = time.perf_counter()
-    found = ask(queries, corpus)
-    query_seconds = time.perf_counter() - start
+    with one_core():
+        before = _resident()
+        seconds = timed(lambda: build(corpus))
+        grown = _resident() - before
+        start = time.perf_counter()
+        found = ask(queries, corpus)
+        query_seconds = time.perf_counter() - start
     return {
         "insert": count / seconds,
         "query": QUERIES / query_seconds,
