@@ -35,10 +35,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
 
+from pipelines.band_index import BandIndex
+from pipelines.columns import Column, SortedMultimap
 from pipelines.embed import Embedder, embedding_text
 from pipelines.fingerprint import Fingerprint, FingerprintConfig, fingerprint
+from pipelines.key_table import KeyTable, key_digests
 from pipelines.signature import signature_keys
 
 
@@ -139,16 +141,6 @@ def _base(language: str) -> str:
     return language.split("-", 1)[0]
 
 
-@dataclass
-class _Stored:
-    cluster_id: int
-    language: str
-    words: LeanMinHash
-    signature: frozenset[str]
-    vector: np.ndarray | None  # centred at the time it was embedded
-    sentences: int
-
-
 TextSource = Callable[[int], str | None]
 
 
@@ -158,6 +150,12 @@ class GroupingIndex:
     ``text_source`` gives the text to embed of an indexed article (``embedding_text``), for the
     members embedded only when a later article first needs them; their raw vectors wait in
     ``take_new_vectors`` for the caller to keep.
+
+    Stored compactly (docs/grouping.md, "Memory"): an article is a row number, and each row's
+    data sits in typed numpy columns — its word MinHash, cluster, language, signature key slots,
+    and its centred embedding in float16 — with both LSH indexes as ``BandIndex`` and the
+    lookups by article id, text and cluster as ``SortedMultimap``. No Python object is kept per
+    article, so the garbage collector never walks the index.
     """
 
     def __init__(
@@ -170,15 +168,27 @@ class GroupingIndex:
         self.embedder = embedder
         self.text_source = text_source
         num_perm = config.fingerprint.num_perm
-        self._words = MinHashLSH(threshold=config.lsh_threshold, num_perm=num_perm)
-        self._signatures = MinHashLSH(threshold=config.signature_lsh_threshold, num_perm=num_perm)
-        self._articles: dict[int, _Stored] = {}
-        self._by_text: dict[str, int] = {}
-        self._members: dict[int, list[int]] = {}
-        self._key_counts: Counter[str] = Counter()
+        self._words = BandIndex(config.lsh_threshold, num_perm)
+        # 16-bit keys: the signature LSH has 64 bands, and its key matches are cheap to confirm
+        self._signatures = BandIndex(config.signature_lsh_threshold, num_perm, np.uint16)
+        self._keys = KeyTable(config.fingerprint)
+        self._ids = Column(np.int64)
+        self._clusters = Column(np.int64)
+        self._languages = Column(np.uint16)
+        self._minhashes = Column(np.uint32, (num_perm,))
+        self._key_ends = Column(np.int64)  # row i: _key_slots[_key_ends[i - 1] : _key_ends[i]]
+        self._key_slots = Column(np.uint32)
+        self._vector_rows = Column(np.int32)  # row in _vectors, -1 without an embedding
+        self._sentences = Column(np.int32)
+        self._vectors: Column | None = None
+        self._row_of_id = SortedMultimap(np.int64)
+        self._row_of_text = SortedMultimap(np.uint64)
+        self._rows_of_cluster = SortedMultimap(np.int64)
+        self._rows_of_key = SortedMultimap(np.uint32)  # key slot → rows holding the key
         self._base_languages: Counter[str] = Counter()
-        self._clusters_by_key: dict[str, set[int]] = {}
         self._new_vectors: dict[int, np.ndarray] = {}
+        self._language_codes: dict[str, int] = {}
+        self._last_slots: tuple[frozenset[str], set[int]] | None = None
         self._documents = 0
         self._language_sums: dict[str, np.ndarray] = {}
         self._language_counts: Counter[str] = Counter()
@@ -190,14 +200,78 @@ class GroupingIndex:
         self.embedding_calls = 0
 
     def __len__(self) -> int:
-        return len(self._articles)
+        return len(self._ids)
 
     def __contains__(self, article_id: int) -> bool:
-        return article_id in self._articles
+        return self._row(article_id) is not None
 
     def cluster_ids(self) -> Iterable[int]:
         """The clusters that have indexed members."""
-        return self._members.keys()
+        return np.unique(self._clusters.values).tolist()
+
+    # --- rows --------------------------------------------------------------------------------
+
+    def _row(self, article_id: int) -> int | None:
+        rows = self._row_of_id.get(article_id)
+        return int(rows[0]) if len(rows) else None
+
+    def _members(self, cluster_id: int) -> np.ndarray:
+        """The cluster's rows, in the order they were added."""
+        return np.sort(self._rows_of_cluster.get(cluster_id)).astype(np.intp)
+
+    def _language_code(self, language: str) -> int:
+        return self._language_codes.setdefault(language, len(self._language_codes))
+
+    def _row_keys(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The key slots of each row, one row's after another, and how many each row has."""
+        ends = self._key_ends.values[rows]
+        starts = np.where(rows > 0, self._key_ends.values[rows - 1], 0)
+        lengths = ends - starts
+        total = int(lengths.sum())
+        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+        return self._key_slots.values[offsets + np.arange(total)], lengths
+
+    def _signature_values(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        slots, lengths = self._row_keys(rows)
+        return self._keys.minhash_columns(slots, lengths, columns)
+
+    def _query_slots(self, keys: frozenset[str]) -> set[int]:
+        """The slots of a document's keys; one match asks once per candidate cluster."""
+        if self._last_slots is None or self._last_slots[0] is not keys:
+            slots = self._keys.slots(key_digests(list(keys)))
+            self._last_slots = (keys, set(slots[slots >= 0].tolist()))
+        return self._last_slots[1]
+
+    def _word_values(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        return self._minhashes.values[rows[:, None], columns]
+
+    def _signature_similarities(self, keys: frozenset[str], rows: np.ndarray) -> list[float]:
+        """``signature_similarity`` of ``keys`` with the stored signature of each row."""
+        known = self._query_slots(keys)
+        ends = self._key_ends.values
+        slots = self._key_slots.values
+        similarities = []
+        for row in rows.tolist():
+            stored = slots[(ends[row - 1] if row else 0) : ends[row]].tolist()
+            shared = sum(slot in known for slot in stored)
+            similarities.append(
+                signature_similarity(shared, len(keys), len(stored), self.config.signature_min_keys)
+            )
+        return similarities
+
+    def _jaccards(self, doc: Document, rows: np.ndarray) -> np.ndarray:
+        """MinHash Jaccard of the document's words with each row's (as datasketch computes it)."""
+        query = doc.fingerprint.minhash.hashvalues
+        equal = np.count_nonzero(self._minhashes.values[rows] == query, axis=1)
+        return equal.astype(np.float64) / float(len(query))
+
+    def _stored_vectors(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which rows have an embedding, and those embeddings (float32)."""
+        vector_rows = self._vector_rows.values[rows]
+        has = vector_rows >= 0
+        if self._vectors is None or not has.any():
+            return has, np.zeros((0, 0), dtype=np.float32)
+        return has, self._vectors.values[vector_rows[has]].astype(np.float32)
 
     # --- signatures and vectors ------------------------------------------------------------
 
@@ -205,15 +279,15 @@ class GroupingIndex:
         """The keys not shared by more than ``signature_max_share`` of the articles seen (and by
         more than ``signature_common_floor`` of them: in a small crawl about one event, a key in
         a handful of articles links versions of one story, not the event)."""
+        ordered = list(keys)
+        informative = self._informative(self._keys.slots(key_digests(ordered)))
+        return frozenset(k for k, keep in zip(ordered, informative, strict=True) if keep)
+
+    def _informative(self, slots: np.ndarray) -> np.ndarray:
+        """Which keys (by slot) ``informative_keys`` keeps."""
         config = self.config
         limit = max(config.signature_max_share * self._documents, config.signature_common_floor)
-        return frozenset(k for k in keys if self._key_counts[k] <= limit)
-
-    def _signature_minhash(self, keys: frozenset[str]) -> MinHash:
-        config = self.config.fingerprint
-        minhash = MinHash(num_perm=config.num_perm, seed=config.seed + 1, scheme="affine32")
-        minhash.update_batch([key.encode() for key in sorted(keys)])
-        return minhash
+        return self._keys.counts(slots) <= limit
 
     def ensure_vector(self, doc: Document) -> np.ndarray | None:
         """The document's raw embedding, computed once (``None`` without an embedder)."""
@@ -226,37 +300,40 @@ class GroupingIndex:
         """Embed members of the cluster until ``embedded_members`` of them have a vector."""
         if self.embedder is None or self.text_source is None:
             return
-        members = self._members[cluster_id]
-        missing = self.config.embedded_members - sum(
-            1 for m in members if self._articles[m].vector is not None
-        )
+        members = self._members(cluster_id)
+        without = members[self._vector_rows.values[members] < 0]
+        missing = self.config.embedded_members - (len(members) - len(without))
         chosen: list[tuple[int, str]] = []
-        for article_id in members:
+        for row in without.tolist():
             if len(chosen) >= missing:
                 break
-            text = (
-                None
-                if self._articles[article_id].vector is not None
-                else self.text_source(article_id)
-            )
+            text = self.text_source(int(self._ids.values[row]))
             if text:
-                chosen.append((article_id, text))
+                chosen.append((row, text))
         if not chosen:
             return
         vectors = self.embedder.embed([text for _, text in chosen])
         self.embedding_calls += len(chosen)
-        for (article_id, _), vector in zip(chosen, vectors, strict=True):
-            stored = self._articles[article_id]
-            stored.vector = self._centred(vector, stored.language).astype(np.float32)
-            self._learn_language(vector, stored.language)
-            self._add_to_centroid(cluster_id, stored.vector)
-            self._new_vectors[article_id] = vector
+        names = list(self._language_codes)
+        for (row, _), vector in zip(chosen, vectors, strict=True):
+            language = names[self._languages.values[row]]
+            centred = self._centred(vector, language).astype(np.float32)
+            self._learn_language(vector, language)
+            self._add_to_centroid(cluster_id, centred)
+            self._vector_rows.values[row] = self._store_vector(centred)
+            self._new_vectors[int(self._ids.values[row])] = vector
 
     def take_new_vectors(self) -> dict[int, np.ndarray]:
         """Raw vectors computed for indexed articles since the last call (for the caller to
         store, so that no article is embedded twice)."""
         vectors, self._new_vectors = self._new_vectors, {}
         return vectors
+
+    def _store_vector(self, centred: np.ndarray) -> int:
+        """Keep a centred embedding (float16); returns its row in ``_vectors``."""
+        if self._vectors is None:
+            self._vectors = Column(np.float16, centred.shape)
+        return self._vectors.append(centred)
 
     def _centred(self, vector: np.ndarray, language: str) -> np.ndarray:
         """The vector minus its language's running mean (shrunk towards the global mean)."""
@@ -275,28 +352,36 @@ class GroupingIndex:
 
     def add(self, article_id: int, cluster_id: int, doc: Document) -> None:
         """Index a stored article as a member of ``cluster_id``."""
-        if article_id in self._articles:
+        if article_id in self:
             raise ValueError(f"article {article_id} is already indexed")
-        keys = self.informative_keys(doc.signature)
-        centred = None
+        digests = key_digests(list(doc.signature))
+        slots = self._keys.slots(digests)
+        informative = self._informative(slots)
+        slots = self._keys.count(digests, slots)
+        self._last_slots = None
+        row = len(self._ids)
+        vector_row = -1
         if doc.vector is not None:
             centred = self._centred(doc.vector, doc.language).astype(np.float32)
             self._learn_language(doc.vector, doc.language)
             self._add_to_centroid(cluster_id, centred)
-        self._articles[article_id] = _Stored(
-            cluster_id, doc.language, doc.fingerprint.minhash, keys, centred, doc.sentences
-        )
-        self._members.setdefault(cluster_id, []).append(article_id)
-        self._words.insert(article_id, doc.fingerprint.minhash, check_duplication=False)
-        if keys:
-            self._signatures.insert(
-                article_id, self._signature_minhash(keys), check_duplication=False
-            )
-        self._by_text.setdefault(doc.fingerprint.text_sha256, article_id)
-        self._key_counts.update(doc.signature)
+            vector_row = self._store_vector(centred)
+        self._key_slots.extend(np.sort(slots[informative]))
+        self._key_ends.append(len(self._key_slots))
+        self._ids.append(article_id)
+        self._clusters.append(cluster_id)
+        self._languages.append(self._language_code(doc.language))
+        self._minhashes.append(doc.fingerprint.minhash.hashvalues)
+        self._vector_rows.append(vector_row)
+        self._sentences.append(doc.sentences)
+        self._row_of_id.add([article_id], row)
+        self._rows_of_cluster.add([cluster_id], row)
+        self._row_of_text.add([_text_digest(doc.fingerprint.text_sha256)], row)
+        self._words.add(row, doc.fingerprint.minhash.hashvalues)
+        if informative.any():
+            self._signatures.add(row, self._keys.minhash(digests[informative]))
+        self._rows_of_key.add(slots, row)
         self._base_languages[_base(doc.language)] += 1
-        for key in doc.signature:
-            self._clusters_by_key.setdefault(key, set()).add(cluster_id)
         self._documents += 1
 
     def _learn_language(self, vector: np.ndarray, language: str) -> None:
@@ -329,7 +414,7 @@ class GroupingIndex:
         """Compute ahead, outside any lock, the embedding that ``match`` will probably need."""
         if self.embedder is None or doc.vector is not None:
             return
-        if doc.fingerprint.text_sha256 in self._by_text or self._near_duplicate(doc):
+        if self._exact(doc) is not None or self._near_duplicate(doc):
             return
         keys = self.informative_keys(doc.signature)
         clusters = self._signature_clusters(keys)
@@ -340,29 +425,45 @@ class GroupingIndex:
 
     def match(self, doc: Document) -> Match | None:
         """The cluster ``doc`` belongs to, or ``None`` for a new story."""
-        exact = self._by_text.get(doc.fingerprint.text_sha256)
+        exact = self._exact(doc)
         if exact is not None:
-            return Match(exact, self._articles[exact].cluster_id, 1.0, MatchKind.EXACT)
+            return Match(
+                int(self._ids.values[exact]),
+                int(self._clusters.values[exact]),
+                1.0,
+                MatchKind.EXACT,
+            )
         return self._near_duplicate(doc) or self._translation(doc)
 
+    def _exact(self, doc: Document) -> int | None:
+        """The first row stored with the document's normalised text."""
+        rows = self._row_of_text.get(_text_digest(doc.fingerprint.text_sha256))
+        return int(rows.min()) if len(rows) else None
+
     def _near_duplicate(self, doc: Document) -> Match | None:
-        best: Match | None = None
-        for article_id in self._words.query(doc.fingerprint.minhash):
-            stored = self._articles[article_id]
-            if stored.language != doc.language:
-                continue
-            similarity = float(doc.fingerprint.minhash.jaccard(stored.words))
-            if similarity < self.config.match_threshold:
-                continue
-            if best is None or (similarity, -article_id) > (best.similarity, -best.article_id):
-                best = Match(article_id, stored.cluster_id, similarity, MatchKind.NEAR_DUPLICATE)
-        return best
+        rows = self._words.query(doc.fingerprint.minhash.hashvalues, self._word_values)
+        language = self._language_codes.get(doc.language)
+        rows = rows[self._languages.values[rows] == language] if language is not None else rows[:0]
+        similarities = self._jaccards(doc, rows)
+        close = similarities >= self.config.match_threshold
+        if not close.any():
+            return None
+        rows, similarities = rows[close], similarities[close]
+        ids = self._ids.values[rows]
+        best = np.lexsort((ids, -similarities))[0]  # the closest; the lowest id among equals
+        return Match(
+            int(ids[best]),
+            int(self._clusters.values[rows[best]]),
+            float(similarities[best]),
+            MatchKind.NEAR_DUPLICATE,
+        )
 
     def _signature_clusters(self, keys: frozenset[str]) -> set[int]:
         if not keys:
             return set()
-        neighbours = self._signatures.query(self._signature_minhash(keys))
-        return {self._articles[article_id].cluster_id for article_id in neighbours}
+        minhash = self._keys.minhash(key_digests(list(keys)))
+        rows = self._signatures.query(minhash, self._signature_values)
+        return set(self._clusters.values[rows].tolist())
 
     def _embedding_candidates(
         self, doc: Document, keys: frozenset[str], signature_clusters: set[int]
@@ -374,8 +475,7 @@ class GroupingIndex:
         weak = len(keys) < self.config.signature_min_keys
         candidates = set(signature_clusters)
         if weak:
-            for key in keys:
-                candidates |= self._clusters_by_key.get(key, set())
+            candidates |= self._clusters_sharing(keys)
         language = _base(doc.language)
         translatable = any(other != language for other in self._base_languages)
         if not translatable:
@@ -383,6 +483,12 @@ class GroupingIndex:
         if not candidates and not (weak and translatable):
             return None
         return candidates
+
+    def _clusters_sharing(self, keys: frozenset[str]) -> set[int]:
+        """The clusters with a member that holds one of ``keys``."""
+        slots = self._keys.slots(key_digests(list(keys)))
+        _, rows = self._rows_of_key.lookup(slots[slots >= 0])
+        return set(self._clusters.values[rows].tolist())
 
     def _nearest_clusters(self, centred: np.ndarray) -> set[int]:
         if self._centroid_sums is None:
@@ -420,13 +526,14 @@ class GroupingIndex:
         if best is None:
             return None
         score, cluster_id = best
-        members = self._members[cluster_id]
-        languages = {_base(self._articles[m].language) for m in members}
+        members = self._members(cluster_id)
+        names = list(self._language_codes)
+        languages = {_base(names[code]) for code in self._languages.values[members].tolist()}
         kind = (
             MatchKind.NEAR_DUPLICATE if _base(doc.language) in languages else MatchKind.TRANSLATION
         )
-        closest = max(members, key=lambda m: self._pair_score(doc, keys, centred, m))
-        return Match(closest, cluster_id, round(score, 4), kind)
+        closest = members[int(np.argmax(self._pair_scores(keys, centred, members)))]
+        return Match(int(self._ids.values[closest]), cluster_id, round(score, 4), kind)
 
     def _score(
         self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, cluster_id: int
@@ -434,17 +541,10 @@ class GroupingIndex:
         """The cluster's average-link score for ``doc`` on the translation threshold's scale, or
         ``None`` when it is below the threshold or ruled out."""
         config = self.config
-        members = [self._articles[m] for m in self._members[cluster_id]]
+        members = self._members(cluster_id)
         if not self._viable(doc, cluster_id):
             return None
-        signature = float(
-            np.mean(
-                [
-                    signature_similarity(keys, m.signature, config.signature_min_keys)
-                    for m in members
-                ]
-            )
-        )
+        signature = float(np.mean(self._signature_similarities(keys, members)))
         score = config.translation_threshold + signature - config.signature_only_threshold
         row = self._centroid_row.get(cluster_id)
         if centred is not None and row is not None and self._centroid_sums is not None:
@@ -459,19 +559,24 @@ class GroupingIndex:
     def _viable(self, doc: Document, cluster_id: int) -> bool:
         """False when the cluster is ruled out whatever the embedding says: it holds another
         report in the article's own language, or a translation would be far off its length."""
-        members = [self._articles[m] for m in self._members[cluster_id]]
-        own_language = [m for m in members if m.language == doc.language]
-        if own_language:
-            wording = max(float(doc.fingerprint.minhash.jaccard(m.words)) for m in own_language)
+        members = self._members(cluster_id)
+        language = self._language_codes.get(doc.language)
+        own_language = members[self._languages.values[members] == language]
+        if len(own_language):
+            wording = float(self._jaccards(doc, own_language).max())
             if wording < self.config.same_language_veto:
                 return False
+        names = list(self._language_codes)
         base = _base(doc.language)
-        return any(_base(m.language) == base for m in members) or self._similar_length(doc, members)
+        languages = self._languages.values[members].tolist()
+        return any(_base(names[code]) == base for code in languages) or self._similar_length(
+            doc, members
+        )
 
-    def _similar_length(self, doc: Document, members: list[_Stored]) -> bool:
+    def _similar_length(self, doc: Document, members: np.ndarray) -> bool:
         """True when ``doc`` is within ``max_length_ratio`` of the members' median sentence
         count (or when either is unknown)."""
-        known = sorted(m.sentences for m in members if m.sentences)
+        known = sorted(count for count in self._sentences.values[members].tolist() if count)
         if not known or not doc.sentences:
             return True
         median = known[len(known) // 2]
@@ -479,43 +584,47 @@ class GroupingIndex:
             doc.sentences, median
         )
 
-    def _pair_score(
-        self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, article_id: int
-    ) -> float:
-        stored = self._articles[article_id]
-        score = signature_similarity(keys, stored.signature, self.config.signature_min_keys)
-        if centred is not None and stored.vector is not None:
-            score += float(stored.vector @ centred)
-        return score
+    def _pair_scores(
+        self, keys: frozenset[str], centred: np.ndarray | None, rows: np.ndarray
+    ) -> np.ndarray:
+        scores = np.array(self._signature_similarities(keys, rows))
+        if centred is not None:
+            has, vectors = self._stored_vectors(rows)
+            scores[has] += vectors @ centred.astype(np.float32)
+        return scores
 
     def similarity(self, doc: Document, article_id: int) -> float:
         """How close ``doc`` is to a stored article: word Jaccard in the same language and
         script, else embedding cosine (language-centred), else signature Jaccard."""
-        stored = self._articles[article_id]
-        if stored.language == doc.language:
-            return float(doc.fingerprint.minhash.jaccard(stored.words))
-        if doc.vector is not None and stored.vector is not None:
+        row = self._row(article_id)
+        if row is None:
+            raise KeyError(article_id)
+        rows = np.array([row])
+        if self._language_codes.get(doc.language) == self._languages.values[row]:
+            return float(self._jaccards(doc, rows)[0])
+        has, vectors = self._stored_vectors(rows)
+        if doc.vector is not None and has[0]:
             centred = self._centred(doc.vector, doc.language)
-            return round(float(stored.vector @ centred), 4)
+            return round(float(vectors[0] @ centred), 4)
         keys = self.informative_keys(doc.signature)
-        return round(
-            signature_similarity(keys, stored.signature, self.config.signature_min_keys), 4
-        )
+        return round(float(self._signature_similarities(keys, rows)[0]), 4)
 
 
-def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+def _text_digest(text_sha256: str) -> int:
+    """The first 8 bytes of a text's SHA-256, as the exact-copy lookup key."""
+    return int(text_sha256[:16], 16)
 
 
-def signature_similarity(a: frozenset[str], b: frozenset[str], min_keys: int) -> float:
-    """Jaccard of two signatures, or half the share of the smaller one found in the larger when
-    that is higher: a copy padded with other material (a content farm's page around a rewrite)
-    keeps most of the original's keys but adds many of its own. Needs ``min_keys`` on both."""
-    jaccard = _jaccard(a, b)
-    smaller = min(len(a), len(b))
+def signature_similarity(shared: int, size_a: int, size_b: int, min_keys: int) -> float:
+    """Jaccard of two signatures (from their sizes and the size of their intersection), or half
+    the share of the smaller one found in the larger when that is higher: a copy padded with
+    other material (a content farm's page around a rewrite) keeps most of the original's keys but
+    adds many of its own. Needs ``min_keys`` on both."""
+    jaccard = shared / (size_a + size_b - shared) if size_a and size_b else 0.0
+    smaller = min(size_a, size_b)
     if smaller < min_keys:
         return jaccard
-    return max(jaccard, 0.5 * len(a & b) / smaller)
+    return max(jaccard, 0.5 * shared / smaller)
 
 
 def group_in_order(

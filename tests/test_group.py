@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+
+import numpy as np
 import pytest
 
 from pipelines.fingerprint import FingerprintConfig
@@ -161,3 +164,48 @@ def test_config_signature_size_is_used() -> None:
     index.add(1, 10, fp(ORIGINAL, config))
     match = index.match(fp(REWRITE, config))
     assert match is not None and match.cluster_id == 10
+
+
+def test_stored_signature_minhash_is_datasketchs() -> None:
+    """The signature LSH is fed and checked with MinHashes rebuilt from interned keys; they are
+    the ones datasketch computes from the key strings."""
+    from datasketch import MinHash
+
+    from pipelines.key_table import KeyTable, key_digests
+
+    table = KeyTable(FingerprintConfig())
+    signatures = [sorted({f"k{i}", f"n{i * 7}", "y2024", f"d0{i % 9 + 1}-11"}) for i in range(40)]
+    slot_lists = [
+        np.sort(table.count(key_digests(keys), table.slots(key_digests(keys))))
+        for keys in signatures
+    ]
+    columns = np.tile(np.arange(128), (len(signatures), 1))
+    rebuilt = table.minhash_columns(
+        np.concatenate(slot_lists), np.array([len(s) for s in slot_lists]), columns
+    )
+    for keys, stored in zip(signatures, rebuilt, strict=True):
+        expected = MinHash(num_perm=128, seed=2, scheme="affine32")
+        expected.update_batch([key.encode() for key in keys])
+        assert (table.minhash(key_digests(keys)) == expected.hashvalues).all()
+        assert (stored == expected.hashvalues).all()
+    assert table.counts(table.slots(key_digests(["y2024", "k3", "never"]))).tolist() == [40, 1, 0]
+
+
+def test_the_index_keeps_no_python_object_per_article() -> None:
+    """Rows live in numpy columns: adding articles leaves the collector nothing more to walk."""
+    index = GroupingIndex(CONFIG)
+    words = UNRELATED.split()
+
+    def add(i: int) -> None:
+        text = " ".join(words[i % 30 :] + words[: i % 30]) + f" Item {i} of {i * 13} in Kyiv{i}"
+        index.add(i, i % 50, fp(text))
+
+    for i in range(100):
+        add(i)
+    gc.collect()
+    tracked = len(gc.get_objects())
+    for i in range(100, 1100):
+        add(i)
+    gc.collect()
+    assert len(gc.get_objects()) - tracked < 100
+    assert len(index) == 1100 and 1099 in index

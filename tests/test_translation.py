@@ -11,11 +11,13 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from sqlalchemy.orm import Session
 
 from pipelines.clusters import list_clusters, member_text
 from pipelines.database import open_database
 from pipelines.extract import ExtractedArticle
 from pipelines.group import Document, GroupingConfig, GroupingIndex, MatchKind, make_document
+from pipelines.models import Article
 from pipelines.store import ArticleStore, NewArticle
 
 DIMENSIONS = 48
@@ -319,10 +321,11 @@ def test_vectors_computed_for_stored_articles_are_kept(
     )
     assert russian.cluster_id == english.cluster_id and embedder.calls == calls + 2
 
-    later = ArticleStore(engine, SIGNATURE_NEVER_DECIDES, embedder)  # the next crawl
-    later.load_index()
-    assert later.index._articles[english.article_id].vector is not None
-    assert later.index._articles[english.article_id].sentences == 1
+    with Session(engine) as session:  # what the next crawl's index is loaded from
+        kept = session.get_one(Article, english.article_id)
+        assert kept.embedding is not None and kept.sentences == 1
+    later = ArticleStore(engine, SIGNATURE_NEVER_DECIDES, embedder)
+    assert later.load_index() == len(FILLER) + 2
     engine.dispose()
 
 

@@ -1,0 +1,150 @@
+"""Compact in-memory storage for the grouping index: growing typed columns and a sorted multimap.
+
+Nothing here holds a Python object per entry, so the garbage collector never walks the index and
+memory per entry is the bytes of its fields.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
+
+_BUFFER = 1024  # entries appended before they are sorted into a run
+_NOTHING = np.zeros(0, dtype=np.intp)
+_FANOUT = 4  # a run is merged into the one before it unless that one is this many times larger
+
+
+class Column:
+    """A growing array of fixed-shape rows; capacity doubles, and untouched capacity costs no
+    resident memory (``np.empty`` of a large size is mapped lazily)."""
+
+    def __init__(self, dtype: DTypeLike, shape: tuple[int, ...] = ()) -> None:
+        self._data = np.empty((16, *shape), dtype=dtype)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, value: ArrayLike) -> int:
+        """Add one row; returns its position."""
+        self.extend(np.asarray(value, dtype=self._data.dtype)[None])
+        return self._size - 1
+
+    def extend(self, values: ArrayLike) -> None:
+        """Add several rows."""
+        values = np.asarray(values, dtype=self._data.dtype)
+        needed = self._size + len(values)
+        if needed > len(self._data):
+            grown = np.empty((max(needed, 2 * self._size), *self._data.shape[1:]), self._data.dtype)
+            grown[: self._size] = self._data[: self._size]
+            self._data = grown
+        self._data[self._size : needed] = values
+        self._size = needed
+
+    @property
+    def values(self) -> np.ndarray:
+        """A view of the rows stored so far."""
+        return self._data[: self._size]
+
+
+class SortedMultimap:
+    """Integer keys to uint32 values, many values per key, LSM-style.
+
+    New pairs go to a small append buffer; a full buffer is sorted into a run, and runs of
+    similar size are merged, so there are O(log n) sorted runs and each pair is copied O(log n)
+    times. ``lookup`` is one ``np.searchsorted`` per run plus a scan of the buffer. Pairs come
+    back in insertion order for each key.
+    """
+
+    def __init__(self, dtype: DTypeLike) -> None:
+        self._dtype = np.dtype(dtype)
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self._keys = np.empty(_BUFFER, dtype=self._dtype)
+        self._values = np.empty(_BUFFER, dtype=np.uint32)
+        self._buffered = 0
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def add(self, keys: ArrayLike, values: ArrayLike) -> None:
+        """Add ``keys[i] → values[i]`` (a single value is paired with every key)."""
+        keys = np.asarray(keys, dtype=self._dtype).ravel()
+        values = np.asarray(values, dtype=np.uint32)
+        start = 0
+        while start < len(keys):
+            take = min(len(keys) - start, _BUFFER - self._buffered)
+            end = self._buffered + take
+            self._keys[self._buffered : end] = keys[start : start + take]
+            self._values[self._buffered : end] = (
+                values if not values.ndim else values[start : start + take]
+            )
+            self._buffered, start = end, start + take
+            if self._buffered == _BUFFER:
+                self._flush()
+        self._size += len(keys)
+
+    def lookup(self, keys: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+        """Every stored pair whose key is among ``keys``: the position in ``keys`` it matched and
+        its value."""
+        keys = np.asarray(keys, dtype=self._dtype).ravel()
+        positions: list[np.ndarray] = [np.zeros(0, dtype=np.intp)]
+        values: list[np.ndarray] = [np.zeros(0, dtype=np.uint32)]
+        for run_keys, run_values in self._runs:
+            found, where = _matches(run_keys, keys)
+            positions.append(found)
+            values.append(run_values[where])
+        if self._buffered:  # each buffered pair against the keys asked, sorted
+            order = np.argsort(keys, kind="stable")
+            slots, where = _matches(keys[order], self._keys[: self._buffered])
+            positions.append(order[where])
+            values.append(self._values[slots])
+        return np.concatenate(positions), np.concatenate(values)
+
+    def get(self, key: int) -> np.ndarray:
+        """The values stored under one key, in insertion order."""
+        found = [np.zeros(0, dtype=np.uint32)]
+        for run_keys, run_values in self._runs:
+            low = run_keys.searchsorted(key, side="left")
+            high = run_keys.searchsorted(key, side="right")
+            if high > low:
+                found.append(run_values[low:high])
+        if self._buffered:
+            found.append(self._values[: self._buffered][self._keys[: self._buffered] == key])
+        return np.concatenate(found)
+
+    def _flush(self) -> None:
+        order = np.argsort(self._keys, kind="stable")
+        self._runs.append((self._keys[order], self._values[order]))
+        self._buffered = 0
+        while len(self._runs) > 1 and len(self._runs[-2][0]) <= _FANOUT * len(self._runs[-1][0]):
+            newer = self._runs.pop()
+            self._runs[-1] = _merge(self._runs[-1], newer)
+
+
+def _matches(ordered: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair ``(i, j)`` with ``keys[i] == ordered[j]`` (``ordered`` is sorted), as two
+    arrays, grouped by ``i`` and ascending in ``j``."""
+    low = np.searchsorted(ordered, keys, side="left")
+    counts = np.searchsorted(ordered, keys, side="right") - low
+    total = int(counts.sum())
+    if not total:
+        return _NOTHING, _NOTHING
+    found = np.repeat(np.arange(len(keys)), counts)
+    return found, np.repeat(low - (np.cumsum(counts) - counts), counts) + np.arange(total)
+
+
+def _merge(
+    older: tuple[np.ndarray, np.ndarray], newer: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two sorted runs as one, the older run's pairs first among equal keys."""
+    old_keys, old_values = older
+    new_keys, new_values = newer
+    slots = np.searchsorted(old_keys, new_keys, side="right") + np.arange(len(new_keys))
+    keep = np.ones(len(old_keys) + len(new_keys), dtype=bool)
+    keep[slots] = False
+    keys = np.empty(len(keep), dtype=old_keys.dtype)
+    values = np.empty(len(keep), dtype=np.uint32)
+    keys[slots], values[slots] = new_keys, new_values
+    keys[keep], values[keep] = old_keys, old_values
+    return keys, values
