@@ -45,6 +45,7 @@ def grouping_config(settings: BaseSettings) -> GroupingConfig:
         match_threshold=settings.getfloat("GROUPING_MATCH_THRESHOLD"),
         embed_words=settings.getint("GROUPING_EMBED_WORDS"),
         embedded_members=settings.getint("GROUPING_EMBEDDED_MEMBERS"),
+        candidate_clusters=settings.getint("GROUPING_CANDIDATE_CLUSTERS"),
         max_length_ratio=settings.getfloat("GROUPING_MAX_LENGTH_RATIO"),
         translation_threshold=settings.getfloat("GROUPING_TRANSLATION_THRESHOLD"),
         signature_weight=settings.getfloat("GROUPING_SIGNATURE_WEIGHT"),

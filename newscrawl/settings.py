@@ -125,6 +125,7 @@ GROUPING_EMBEDDER = "auto"
 GROUPING_EMBED_THREADS = 1
 GROUPING_EMBED_WORDS = 64  # title plus this many words are embedded
 GROUPING_EMBEDDED_MEMBERS = 3  # members of a candidate cluster embedded when first needed
+GROUPING_CANDIDATE_CLUSTERS = 5  # clusters embedded for, and nearest centroids, per article
 GROUPING_MAX_LENGTH_RATIO = 2.0  # a translation's sentence count against its cluster's median
 GROUPING_TRANSLATION_THRESHOLD = 0.45  # embedding similarity + weight × signature Jaccard
 GROUPING_SIGNATURE_WEIGHT = 1.0

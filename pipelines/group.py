@@ -70,7 +70,7 @@ class GroupingConfig:
     signature_only_threshold: float = 0.25  # signature alone, when there is no embedder
     same_language_veto: float = 0.1
     centring_prior: float = 5.0  # pseudo-count pulling a language's mean to the global mean
-    candidate_clusters: int = 10  # nearest centroids scored per article
+    candidate_clusters: int = 5  # clusters embedded for, and nearest centroids, per article
     embed_words: int = 64  # title plus this many words are embedded
     embedded_members: int = 3  # members of a candidate cluster embedded when it is first needed
     max_length_ratio: float = 2.0  # a translation's sentences against its cluster's (median)
@@ -469,7 +469,8 @@ class GroupingIndex:
         self, doc: Document, keys: frozenset[str], signature_clusters: set[int]
     ) -> set[int] | None:
         """The clusters worth embedding for — the signature's or, when the signature is too thin
-        to find any, every cluster sharing one of its keys — or ``None`` when an embedding
+        to find any, every cluster sharing one of its keys; at most ``candidate_clusters``, the
+        closest by signature — or ``None`` when an embedding
         cannot change the outcome: nothing resembles the article, or every article so far is in
         its language and no candidate could take a loose rewrite."""
         weak = len(keys) < self.config.signature_min_keys
@@ -482,7 +483,21 @@ class GroupingIndex:
             candidates = {c for c in candidates if self._viable(doc, c)}
         if not candidates and not (weak and translatable):
             return None
-        return candidates
+        return self._strongest(keys, candidates, self.config.candidate_clusters)
+
+    def _strongest(self, keys: frozenset[str], clusters: set[int], limit: int) -> set[int]:
+        """The ``limit`` clusters whose members share most of the signature ``keys`` (on
+        average), so that embedding costs stay bounded as the archive grows."""
+        if len(clusters) <= limit:
+            return clusters
+        ranked = sorted(
+            clusters,
+            key=lambda c: (
+                -float(np.mean(self._signature_similarities(keys, self._members(c)))),
+                c,
+            ),
+        )
+        return set(ranked[:limit])
 
     def _clusters_sharing(self, keys: frozenset[str]) -> set[int]:
         """The clusters with a member that holds one of ``keys``."""

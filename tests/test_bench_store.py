@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from benchmarks.bench_store import synthetic_articles, table
 
 
@@ -21,3 +23,13 @@ def test_quick_table_measures_both_databases(postgres_server: str) -> None:
         assert isinstance(batched, float) and batched > 0
         assert ratio.endswith("×")
     assert "| PostgreSQL" in result.render()
+
+
+def test_the_benchmarks_entry_point_prints_the_tables_it_is_asked_for(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from benchmarks.__main__ import main
+
+    assert main(["--quick", "--only", "store"]) == 0
+    printed = capsys.readouterr().out
+    assert "### Storing articles" in printed and "Grouping" not in printed

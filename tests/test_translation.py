@@ -338,3 +338,18 @@ def test_what_is_embedded_counts_chinese_and_japanese_by_characters() -> None:
     assert embedding_text(None, chinese, 4) == "印度尼西亚苏拉威"
     assert embedding_text(None, "2018年9月28日地震", 4) == "2018年9月"
     assert embedding_text(None, "", 4) == ""
+
+
+def test_embedding_for_a_thin_signature_is_bounded_however_many_clusters_share_a_key(
+    embedder: StoryEmbedder,
+) -> None:
+    texts = {
+        number: f"storyfarm Harvest report {number}: the cooperative sold 4,321 tonnes."
+        for number in range(10, 19)
+    }
+    index = learnt_languages(CONFIG, embedder, texts)
+    for number, text in texts.items():  # 9 one-article clusters sharing the key 4321
+        index.add(number, 1000 + number, doc(text, "en"))
+    before = embedder.calls
+    index.match(doc("storyfarm Кооператив продал 4 321 тонну.", "ru"))
+    assert embedder.calls - before == CONFIG.candidate_clusters + 1  # 5 of the 9, and itself
