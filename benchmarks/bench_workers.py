@@ -36,14 +36,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newscrawl.demo.site import DEMO_ROOT, DemoSite, Page, load_outlets, serve
 from newscrawl.distributed import flush_run
 from newscrawl.sources import sources_toml
-from pipelines.database import open_database
+from pipelines.database import open_database, temporary_database
 from pipelines.models import Article, Cluster
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,31 +140,11 @@ def _times(log: str) -> dict[str, datetime]:
     return found
 
 
-class Database:
-    """A fresh PostgreSQL database, dropped on exit."""
-
-    def __init__(self, server_url: str) -> None:
-        self.server_url = server_url
-        self.name = f"newscrawl_bench_{uuid.uuid4().hex[:10]}"
-        self.admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-
-    def __enter__(self) -> str:
-        with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        url = make_url(self.server_url).set(database=self.name)
-        return url.render_as_string(hide_password=False)
-
-    def __exit__(self, *exc: object) -> None:
-        with self.admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        self.admin.dispose()
-
-
 def crawl(
     site: SlowSite, workers: int, redis_url: str | None, postgres: str, workdir: Path
 ) -> Result:
     run = f"bench-{uuid.uuid4().hex[:8]}"
-    with serve(site) as running, Database(postgres) as db_url:
+    with serve(site) as running, temporary_database(postgres, "newscrawl_bench") as db_url:
         open_database(db_url).dispose()  # migrated before the clock starts
         sources_file = workdir / "sources.toml"
         sources_file.write_text(sources_toml(site.sources(running.base_url)), encoding="utf-8")

@@ -33,7 +33,7 @@ from newscrawl.distributed import (
 )
 from newscrawl.sources import build_source, sources_toml
 from newscrawl.spiders.topic import TopicSpider
-from pipelines.database import open_database
+from pipelines.database import open_database, temporary_database
 from pipelines.models import CrawlRun
 from pipelines.runs import AlreadyRunning, query_lock
 from tests.crawling import ROOT, topic_crawl_command
@@ -295,7 +295,7 @@ def test_two_workers_store_what_one_process_stores_and_fetch_each_page_once(
         server.close()
 
         # the same crawl by one process, into a database of its own
-        with _other_database(postgres_server) as single_url:
+        with temporary_database(postgres_server, "newscrawl_test") as single_url:
             alone = run_crawl(tmp_path, single_url, sources)
             assert alone.returncode == 0, alone.log[-3000:]
             single = stored_rows(single_url)
@@ -327,28 +327,3 @@ def test_a_worker_of_another_run_of_a_live_query_stops_at_once(
     assert "'finish_reason': 'already_running'" in late.log, late.log[-3000:]
     assert f"run {live!r} of 'Kursk' is still crawling" in late.log
     assert stored_rows(postgres_url) == {}
-
-
-class _other_database:
-    """A second fresh PostgreSQL database (the ``postgres_url`` fixture gives one per test)."""
-
-    def __init__(self, server_url: str) -> None:
-        self.server_url = server_url
-        self.name = f"newscrawl_test_{uuid.uuid4().hex[:12]}"
-
-    def __enter__(self) -> str:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        self.admin = create_engine(self.server_url, isolation_level="AUTOCOMMIT")
-        with self.admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        url = make_url(self.server_url).set(database=self.name)
-        return url.render_as_string(hide_password=False)
-
-    def __exit__(self, *exc: object) -> None:
-        from sqlalchemy import text
-
-        with self.admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        self.admin.dispose()
