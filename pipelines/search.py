@@ -107,15 +107,22 @@ def _fts5_alternative(words: tuple[str, ...], phrase: bool) -> str:
     return quoted if phrase or len(words[-1]) < MIN_PREFIX else quoted + "*"
 
 
-def fts5_expression(terms: Sequence[Term]) -> str:
-    """The terms as an FTS5 MATCH expression (every term must match)."""
+def _expression(
+    terms: Sequence[Term], alternative: Callable[[tuple[str, ...], bool], str], any_: str, all_: str
+) -> str:
+    """Every term must match, each as written or as folded to ASCII."""
     parts = []
     for term in terms:
-        options = {_fts5_alternative(term.words, term.phrase)}
+        options = {alternative(term.words, term.phrase)}
         if term.folded and term.folded != term.words:
-            options.add(_fts5_alternative(term.folded, term.phrase or len(term.folded) > 1))
-        parts.append("(" + " OR ".join(sorted(options)) + ")")
-    return " AND ".join(parts)
+            options.add(alternative(term.folded, term.phrase or len(term.folded) > 1))
+        parts.append("(" + any_.join(sorted(options)) + ")")
+    return all_.join(parts)
+
+
+def fts5_expression(terms: Sequence[Term]) -> str:
+    """The terms as an FTS5 MATCH expression (every term must match)."""
+    return _expression(terms, _fts5_alternative, " OR ", " AND ")
 
 
 def _tsquery_alternative(words: tuple[str, ...], phrase: bool) -> str:
@@ -127,13 +134,7 @@ def _tsquery_alternative(words: tuple[str, ...], phrase: bool) -> str:
 
 def tsquery_expression(terms: Sequence[Term]) -> str:
     """The terms as a PostgreSQL ``to_tsquery('simple', …)`` expression."""
-    parts = []
-    for term in terms:
-        options = {_tsquery_alternative(term.words, term.phrase)}
-        if term.folded and term.folded != term.words:
-            options.add(_tsquery_alternative(term.folded, term.phrase or len(term.folded) > 1))
-        parts.append("(" + " | ".join(sorted(options)) + ")")
-    return " & ".join(parts)
+    return _expression(terms, _tsquery_alternative, " | ", " & ")
 
 
 # --- keeping the index in step -----------------------------------------------------------------
