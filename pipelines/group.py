@@ -661,4 +661,8 @@ def group_in_order(
         else:
             cluster_id = match.cluster_id
         index.add(article_id, cluster_id, doc)
+        for embedded in index.take_new_vectors():  # nobody stores them here: drop their texts
+            texts.pop(embedded, None)
+        if doc.vector is not None:
+            texts.pop(article_id, None)
         yield key, cluster_id, match
