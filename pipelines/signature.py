@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -37,6 +38,8 @@ _MONTH_BY_STEM = {
     stem: month for month, stems in sorted(_MONTH_STEMS.items(), reverse=True) for stem in stems
 }
 _STEM_LENGTHS = sorted({len(stem) for stem in _MONTH_BY_STEM})
+# The first letters of every stem: a word starting otherwise names no month.
+_STEM_HEADS = frozenset(stem[: _STEM_LENGTHS[0]] for stem in _MONTH_BY_STEM)
 
 # Scale words after transliteration (prefixes), as powers of ten.
 _SCALES_BY_WORD: tuple[tuple[str, int], ...] = (
@@ -60,11 +63,26 @@ _VOWELS = re.compile(r"[aeiouyjh']+")
 _SKELETON_LENGTH = 4
 
 
+class _Transliteration(dict[int, str]):
+    """anyascii's transliteration of each code point, looked up once, for ``str.translate``
+    (anyascii maps code points one by one, in a loop of Python)."""
+
+    def __missing__(self, codepoint: int) -> str:
+        ascii_text = anyascii(chr(codepoint))
+        self[codepoint] = ascii_text
+        return ascii_text
+
+
+_TRANSLITERATION = _Transliteration()
+
+
 def fold(text: str) -> str:
     """NFKC, transliterated to ASCII."""
-    return anyascii(unicodedata.normalize("NFKC", text))
+    normalized = unicodedata.normalize("NFKC", text)
+    return normalized if normalized.isascii() else normalized.translate(_TRANSLITERATION)
 
 
+@lru_cache(maxsize=1 << 16)  # names recur across a crawl's articles
 def skeleton(word: str) -> str:
     """The consonant skeleton of a name: ``Klitschko``, ``Klychko``, ``Kliczko`` → ``klck``."""
     folded = fold(word).lower()
@@ -130,9 +148,16 @@ def month_of(word: str) -> int | None:
 def date_keys(text: str) -> Iterator[str]:
     """``m09`` for a month next to a number, ``d09-30`` when the number is a day."""
     tokens = re.findall(r"\d+|[^\W\d_]+", fold(text).lower())
-    months = {token: month_of(token) for token in set(tokens)}  # words repeat: look each up once
+    head = _STEM_LENGTHS[0]
+    months = {  # words repeat: look each up once
+        token: month
+        for token in set(tokens)
+        if token[:head] in _STEM_HEADS and (month := month_of(token)) is not None
+    }
+    if not months:
+        return
     for i, token in enumerate(tokens):
-        month = months[token]
+        month = months.get(token)
         if month is None:
             continue
         neighbours = [t for t in tokens[max(0, i - 2) : i + 3] if t.isdigit()]
