@@ -18,6 +18,9 @@ USER_AGENT = "Mozilla/5.0 (compatible; newscrawl/0.1; news research crawler)"
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Items (and requests) one response's callback yields that are processed at once. Scrapy's
+# default, 100, starts 100 asyncio tasks per response; an article page yields one item.
+CONCURRENT_ITEMS = 4
 DOWNLOAD_DELAY = 1.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
