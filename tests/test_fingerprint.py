@@ -231,3 +231,11 @@ def test_fingerprint_equals_datasketchs_own_minhash(config: FingerprintConfig) -
     lsh = MinHashLSH(threshold=0.5, num_perm=config.num_perm)
     lsh.insert("own", LeanMinHash(own))
     assert lsh.query(fingerprint(text, config).minhash) == ["own"]
+
+
+@pytest.mark.parametrize("text", ["", "!!! ...", "one", "one two three"])
+def test_fingerprint_of_few_or_no_words_equals_datasketchs(text: str) -> None:
+    config = FingerprintConfig()
+    own = MinHash(num_perm=config.num_perm, seed=config.seed, scheme="affine32")
+    own.update_batch(list(word_shingles(text, config.shingle_size)))
+    assert fingerprint(text, config).minhash == LeanMinHash(own)

@@ -6,7 +6,7 @@ import zlib
 
 import pytest
 
-from pipelines.textdelta import EncodedText, Storage, decode, encode
+from pipelines.textdelta import EncodedText, Storage, decode, encode, word_diffs
 
 BASE = (
     "Authorities in the Kursk region ordered the evacuation of three border villages on Monday "
@@ -183,3 +183,16 @@ def test_text_appended_to_the_base_round_trips(text: str) -> None:
         assert decode(BASE, encoded) == candidate
         if candidate != BASE:
             assert encoded.storage is Storage.DELTA
+
+
+def test_word_diffs_rebuild_both_texts_from_whole_words() -> None:
+    text = BASE.replace("overnight shelling", "a drone strike").replace("Monday", "Sunday")
+    diffs = word_diffs(BASE, text, timeout_seconds=1.0)
+    assert diffs is not None
+    assert "".join(part for op, part in diffs if op <= 0) == BASE
+    assert "".join(part for op, part in diffs if op >= 0) == text
+    deleted = " ".join(part for op, part in diffs if op < 0).split()
+    inserted = " ".join(part for op, part in diffs if op > 0).split()
+    assert "Monday" in deleted and "shelling" in deleted
+    assert "Sunday" in inserted and "drone" in inserted
+    assert set(deleted) <= set(BASE.split()) and set(inserted) <= set(text.split())
