@@ -52,13 +52,16 @@ class SortedMultimap:
 
     New pairs go to a small append buffer; a full buffer is sorted into a run, and runs of
     similar size are merged, so there are O(log n) sorted runs and each pair is copied O(log n)
-    times. ``lookup`` is one ``np.searchsorted`` per run plus a scan of the buffer. Pairs come
-    back in insertion order for each key.
+    times. The runs lie one after another in two columns (keys, values), the oldest and largest
+    first, so that ``lookup`` is one pair of ``np.searchsorted`` per run and a single gather,
+    plus a comparison with the buffer. Pairs come back in insertion order for each key.
     """
 
     def __init__(self, dtype: DTypeLike) -> None:
         self._dtype = np.dtype(dtype)
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self._run_keys = Column(self._dtype)
+        self._run_values = Column(np.uint32)
+        self._bounds = [0]  # run i holds the pairs bounds[i]:bounds[i + 1] of the columns
         self._keys = np.empty(_BUFFER, dtype=self._dtype)
         self._values = np.empty(_BUFFER, dtype=np.uint32)
         self._buffered = 0
@@ -88,50 +91,60 @@ class SortedMultimap:
         """Every stored pair whose key is among ``keys``: the position in ``keys`` it matched and
         its value."""
         keys = np.asarray(keys, dtype=self._dtype).ravel()
-        positions: list[np.ndarray] = [np.zeros(0, dtype=np.intp)]
-        values: list[np.ndarray] = [np.zeros(0, dtype=np.uint32)]
-        for run_keys, run_values in self._runs:
-            found, where = _matches(run_keys, keys)
-            positions.append(found)
-            values.append(run_values[where])
-        if self._buffered:  # each buffered pair against the keys asked, sorted
-            order = np.argsort(keys, kind="stable")
-            slots, where = _matches(keys[order], self._keys[: self._buffered])
-            positions.append(order[where])
-            values.append(self._values[slots])
-        return np.concatenate(positions), np.concatenate(values)
+        run_keys = self._run_keys.values
+        lows, highs = [_NOTHING], [_NOTHING]
+        for start, end in zip(self._bounds, self._bounds[1:], strict=False):
+            run = run_keys[start:end]
+            lows.append(run.searchsorted(keys, side="left") + start)
+            highs.append(run.searchsorted(keys, side="right") + start)
+        positions, pairs = _expand(np.concatenate(lows), np.concatenate(highs), len(keys))
+        values = self._run_values.values[pairs]
+        if self._buffered:  # the buffer, sorted for the occasion
+            order = np.argsort(self._keys[: self._buffered], kind="stable")
+            buffered = self._keys[order]
+            low = buffered.searchsorted(keys, side="left")
+            found, pairs = _expand(low, buffered.searchsorted(keys, side="right"), len(keys))
+            positions = np.concatenate((positions, found))
+            values = np.concatenate((values, self._values[order[pairs]]))
+        return positions, values
 
     def get(self, key: int) -> np.ndarray:
         """The values stored under one key, in insertion order."""
         found = [np.zeros(0, dtype=np.uint32)]
-        for run_keys, run_values in self._runs:
-            low = run_keys.searchsorted(key, side="left")
-            high = run_keys.searchsorted(key, side="right")
+        run_keys, run_values = self._run_keys.values, self._run_values.values
+        for start, end in zip(self._bounds, self._bounds[1:], strict=False):
+            run = run_keys[start:end]
+            low = run.searchsorted(key, side="left")
+            high = run.searchsorted(key, side="right")
             if high > low:
-                found.append(run_values[low:high])
+                found.append(run_values[start + low : start + high])
         if self._buffered:
             found.append(self._values[: self._buffered][self._keys[: self._buffered] == key])
         return np.concatenate(found)
 
     def _flush(self) -> None:
         order = np.argsort(self._keys, kind="stable")
-        self._runs.append((self._keys[order], self._values[order]))
+        self._run_keys.extend(self._keys[order])
+        self._run_values.extend(self._values[order])
+        self._bounds.append(len(self._run_keys))
         self._buffered = 0
-        while len(self._runs) > 1 and len(self._runs[-2][0]) <= _FANOUT * len(self._runs[-1][0]):
-            newer = self._runs.pop()
-            self._runs[-1] = _merge(self._runs[-1], newer)
+        bounds = self._bounds
+        while len(bounds) > 2 and bounds[-2] - bounds[-3] <= _FANOUT * (bounds[-1] - bounds[-2]):
+            start, middle, end = bounds[-3], bounds[-2], bounds[-1]
+            keys, values = self._run_keys.values, self._run_values.values
+            keys[start:end], values[start:end] = _merge(
+                (keys[start:middle], values[start:middle]), (keys[middle:end], values[middle:end])
+            )
+            del bounds[-2]
 
 
-def _matches(ordered: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair ``(i, j)`` with ``keys[i] == ordered[j]`` (``ordered`` is sorted), as two
-    arrays, grouped by ``i`` and ascending in ``j``."""
-    low = np.searchsorted(ordered, keys, side="left")
-    counts = np.searchsorted(ordered, keys, side="right") - low
-    total = int(counts.sum())
-    if not total:
-        return _NOTHING, _NOTHING
-    found = np.repeat(np.arange(len(keys)), counts)
-    return found, np.repeat(low - (np.cumsum(counts) - counts), counts) + np.arange(total)
+def _expand(low: np.ndarray, high: np.ndarray, asked: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs ``low[i]:high[i]`` of each run's search, one run's after another
+    (``asked`` keys each), as (position of the key asked, index of the pair)."""
+    counts = high - low
+    positions = np.repeat(np.arange(len(low)) % max(asked, 1), counts)
+    starts = np.repeat(low - (np.cumsum(counts) - counts), counts)
+    return positions, starts + np.arange(len(positions))
 
 
 def _merge(
