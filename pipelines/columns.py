@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-_BUFFER = 1024  # entries appended before they are sorted into a run
+_BUFFER = 256  # entries appended before they are sorted into a run
 _NOTHING = np.zeros(0, dtype=np.intp)
 _FANOUT = 4  # a run is merged into the one before it unless that one is this many times larger
 
@@ -59,6 +59,7 @@ class SortedMultimap:
 
     def __init__(self, dtype: DTypeLike) -> None:
         self._dtype = np.dtype(dtype)
+        self._one, self._largest = self._dtype.type(1), np.iinfo(self._dtype).max
         self._run_keys = Column(self._dtype)
         self._run_values = Column(np.uint32)
         self._bounds = [0]  # run i holds the pairs bounds[i]:bounds[i + 1] of the columns
@@ -91,21 +92,30 @@ class SortedMultimap:
         """Every stored pair whose key is among ``keys``: the position in ``keys`` it matched and
         its value."""
         keys = np.asarray(keys, dtype=self._dtype).ravel()
-        run_keys = self._run_keys.values
-        lows, highs = [_NOTHING], [_NOTHING]
-        for start, end in zip(self._bounds, self._bounds[1:], strict=False):
-            run = run_keys[start:end]
-            lows.append(run.searchsorted(keys, side="left") + start)
-            highs.append(run.searchsorted(keys, side="right") + start)
-        positions, pairs = _expand(np.concatenate(lows), np.concatenate(highs), len(keys))
-        values = self._run_values.values[pairs]
-        if self._buffered:  # the buffer, sorted for the occasion
+        bounds = np.concatenate((keys, keys + self._one))  # the largest key's successor wraps
+        found = [self._run_keys.values[start:end].searchsorted(bounds) + start
+                 for start, end in zip(self._bounds, self._bounds[1:], strict=False)]  # fmt: skip
+        ends = self._bounds[1:]
+        if self._buffered:  # the buffer, sorted for the occasion, after the runs
             order = np.argsort(self._keys[: self._buffered], kind="stable")
-            buffered = self._keys[order]
-            low = buffered.searchsorted(keys, side="left")
-            found, pairs = _expand(low, buffered.searchsorted(keys, side="right"), len(keys))
-            positions = np.concatenate((positions, found))
-            values = np.concatenate((values, self._values[order[pairs]]))
+            found.append(self._keys[order].searchsorted(bounds) + self._bounds[-1])
+            ends = [*ends, self._bounds[-1] + self._buffered]
+        if not found:
+            return _NOTHING, np.zeros(0, dtype=np.uint32)
+        low, high = np.concatenate(found).reshape(len(found), 2, len(keys)).transpose(1, 0, 2)
+        largest = keys == self._largest
+        if largest.any():
+            high[:, largest] = np.array(ends)[:, None]
+        counts = (high - low).ravel()
+        positions = np.repeat(np.arange(len(counts)) % max(len(keys), 1), counts)
+        pairs = np.repeat(low.ravel() - (np.cumsum(counts) - counts), counts)
+        pairs += np.arange(len(pairs))
+        if not self._buffered:
+            return positions, self._run_values.values[pairs]
+        values = np.empty(len(pairs), dtype=np.uint32)
+        stored = pairs < self._bounds[-1]
+        values[stored] = self._run_values.values[pairs[stored]]
+        values[~stored] = self._values[order[pairs[~stored] - self._bounds[-1]]]
         return positions, values
 
     def get(self, key: int) -> np.ndarray:
@@ -136,15 +146,6 @@ class SortedMultimap:
                 (keys[start:middle], values[start:middle]), (keys[middle:end], values[middle:end])
             )
             del bounds[-2]
-
-
-def _expand(low: np.ndarray, high: np.ndarray, asked: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs ``low[i]:high[i]`` of each run's search, one run's after another
-    (``asked`` keys each), as (position of the key asked, index of the pair)."""
-    counts = high - low
-    positions = np.repeat(np.arange(len(low)) % max(asked, 1), counts)
-    starts = np.repeat(low - (np.cumsum(counts) - counts), counts)
-    return positions, starts + np.arange(len(positions))
 
 
 def _merge(

@@ -63,6 +63,7 @@ class GroupingConfig:
     signature_lsh_threshold: float = 0.1  # signature LSH band layout
     signature_max_share: float = 0.05  # signature keys in more documents than this are dropped
     signature_common_floor: int = 10  # … but only once they are in more documents than this
+    signature_max_articles: int = 500  # … and keys in more documents than this, whatever the share
     signature_min_keys: int = 6  # fewer keys: the signature says too little to weigh
     signature_weight: float = 1.0
     translation_threshold: float = 0.45  # embedding + weight × signature
@@ -202,6 +203,7 @@ class GroupingIndex:
         self._new_vectors: dict[int, np.ndarray] = {}
         self._language_codes: dict[str, int] = {}
         self._views: dict[int, tuple[frozenset[str], _KeyView]] = {}
+        self._viability: tuple[Document, dict[int, bool]] | None = None  # until the next add
         self._documents = 0
         self._language_sums: dict[str, np.ndarray] = {}
         self._language_counts: Counter[str] = Counter()
@@ -264,7 +266,7 @@ class GroupingIndex:
     def _known_slots(self, keys: frozenset[str]) -> np.ndarray:
         view = self._view(keys)
         if view.known is None:
-            view.known = np.unique(view.slots[view.slots >= 0])
+            view.known = np.sort(view.slots[view.slots >= 0])  # a set's keys: distinct slots
         return view.known
 
     def _signature_minhash(self, keys: frozenset[str]) -> np.ndarray:
@@ -307,7 +309,9 @@ class GroupingIndex:
     def informative_keys(self, keys: frozenset[str]) -> frozenset[str]:
         """The keys not shared by more than ``signature_max_share`` of the articles seen (and by
         more than ``signature_common_floor`` of them: in a small crawl about one event, a key in
-        a handful of articles links versions of one story, not the event)."""
+        a handful of articles links versions of one story, not the event), nor by more than
+        ``signature_max_articles`` (in a large archive a share is many articles, and each is a
+        candidate to score)."""
         view = self._view(keys)
         if view.informative is None:
             ordered = list(keys)  # the order of the view's digests
@@ -322,7 +326,8 @@ class GroupingIndex:
     def _informative(self, slots: np.ndarray) -> np.ndarray:
         """Which keys (by slot) ``informative_keys`` keeps."""
         config = self.config
-        limit = max(config.signature_max_share * self._documents, config.signature_common_floor)
+        share = max(config.signature_max_share * self._documents, config.signature_common_floor)
+        limit = min(share, config.signature_max_articles)
         return self._keys.counts(slots) <= limit
 
     def ensure_vector(self, doc: Document) -> np.ndarray | None:
@@ -396,6 +401,7 @@ class GroupingIndex:
             minhash = self._signature_minhash(self.informative_keys(doc.signature))
         slots = self._keys.count(view.digests, view.slots)
         self._views.clear()  # counts and slots change
+        self._viability = None
         row = len(self._ids)
         vector_row = -1
         if doc.vector is not None:
@@ -576,7 +582,9 @@ class GroupingIndex:
         rows, lengths = self._cluster_rows(ids)
         similarities = self._signature_similarities(keys, rows)
         scores = self._scores(doc, keys, centred, ids, similarities, lengths)
-        valid = np.flatnonzero(self._viable_clusters(doc, rows, lengths))
+        viable = self._viable_clusters(doc, rows, lengths)
+        self._known_viability(doc).update(zip(ids.tolist(), viable.tolist(), strict=True))
+        valid = np.flatnonzero(viable)
         valid = valid[scores[valid] >= self.config.translation_threshold]
         if not len(valid):
             return None
@@ -631,9 +639,18 @@ class GroupingIndex:
 
     def _viable(self, doc: Document, cluster_id: int) -> bool:
         """False when the cluster is ruled out whatever the embedding says (see
-        ``_viable_clusters``)."""
-        rows, lengths = self._cluster_rows(np.array([cluster_id], dtype=np.int64))
-        return bool(self._viable_clusters(doc, rows, lengths)[0])
+        ``_viable_clusters``); ``_best`` has usually judged it already."""
+        known = self._known_viability(doc)
+        if cluster_id not in known:
+            rows, lengths = self._cluster_rows(np.array([cluster_id], dtype=np.int64))
+            known[cluster_id] = bool(self._viable_clusters(doc, rows, lengths)[0])
+        return known[cluster_id]
+
+    def _known_viability(self, doc: Document) -> dict[int, bool]:
+        """The clusters judged for ``doc`` since the last ``add``."""
+        if self._viability is None or self._viability[0] is not doc:
+            self._viability = (doc, {})
+        return self._viability[1]
 
     def _viable_clusters(self, doc: Document, rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
         """Whether each cluster (``lengths`` of the ``rows``, one cluster's after another) may
