@@ -27,19 +27,24 @@ class Column:
 
     def append(self, value: ArrayLike) -> int:
         """Add one row; returns its position."""
-        self.extend(np.asarray(value, dtype=self._data.dtype)[None])
+        self._reserve(self._size + 1)
+        self._data[self._size] = value
+        self._size += 1
         return self._size - 1
 
     def extend(self, values: ArrayLike) -> None:
         """Add several rows."""
         values = np.asarray(values, dtype=self._data.dtype)
         needed = self._size + len(values)
+        self._reserve(needed)
+        self._data[self._size : needed] = values
+        self._size = needed
+
+    def _reserve(self, needed: int) -> None:
         if needed > len(self._data):
             grown = np.empty((max(needed, 2 * self._size), *self._data.shape[1:]), self._data.dtype)
             grown[: self._size] = self._data[: self._size]
             self._data = grown
-        self._data[self._size : needed] = values
-        self._size = needed
 
     @property
     def values(self) -> np.ndarray:
