@@ -54,6 +54,7 @@ def grouping_config(settings: BaseSettings) -> GroupingConfig:
         signature_only_threshold=settings.getfloat("GROUPING_SIGNATURE_ONLY_THRESHOLD"),
         signature_max_share=settings.getfloat("GROUPING_SIGNATURE_MAX_SHARE"),
         signature_common_floor=settings.getint("GROUPING_SIGNATURE_COMMON_FLOOR"),
+        signature_max_articles=settings.getint("GROUPING_SIGNATURE_MAX_ARTICLES"),
         same_language_veto=settings.getfloat("GROUPING_SAME_LANGUAGE_VETO"),
         centring_prior=settings.getfloat("GROUPING_CENTRING_PRIOR"),
     )

@@ -137,6 +137,7 @@ GROUPING_LOW_SIGNATURE_THRESHOLD = 0.30  # … against this threshold
 GROUPING_SIGNATURE_ONLY_THRESHOLD = 0.25  # signature Jaccard that groups when there is no embedder
 GROUPING_SIGNATURE_MAX_SHARE = 0.05  # signature keys found in more of the articles are ignored
 GROUPING_SIGNATURE_COMMON_FLOOR = 10  # … once they are found in more articles than this
+GROUPING_SIGNATURE_MAX_ARTICLES = 500  # … and keys in more articles than this, whatever the share
 GROUPING_SAME_LANGUAGE_VETO = 0.1  # below this word Jaccard, same-language articles stay apart
 GROUPING_CENTRING_PRIOR = 5.0  # pseudo-count of the global mean in each language's mean
 

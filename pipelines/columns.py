@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
-_BUFFER = 1024  # entries appended before they are sorted into a run
+_BUFFER = 256  # entries appended before they are sorted into a run
 _NOTHING = np.zeros(0, dtype=np.intp)
 _FANOUT = 4  # a run is merged into the one before it unless that one is this many times larger
 
@@ -27,19 +27,24 @@ class Column:
 
     def append(self, value: ArrayLike) -> int:
         """Add one row; returns its position."""
-        self.extend(np.asarray(value, dtype=self._data.dtype)[None])
+        self._reserve(self._size + 1)
+        self._data[self._size] = value
+        self._size += 1
         return self._size - 1
 
     def extend(self, values: ArrayLike) -> None:
         """Add several rows."""
         values = np.asarray(values, dtype=self._data.dtype)
         needed = self._size + len(values)
+        self._reserve(needed)
+        self._data[self._size : needed] = values
+        self._size = needed
+
+    def _reserve(self, needed: int) -> None:
         if needed > len(self._data):
             grown = np.empty((max(needed, 2 * self._size), *self._data.shape[1:]), self._data.dtype)
             grown[: self._size] = self._data[: self._size]
             self._data = grown
-        self._data[self._size : needed] = values
-        self._size = needed
 
     @property
     def values(self) -> np.ndarray:
@@ -52,13 +57,17 @@ class SortedMultimap:
 
     New pairs go to a small append buffer; a full buffer is sorted into a run, and runs of
     similar size are merged, so there are O(log n) sorted runs and each pair is copied O(log n)
-    times. ``lookup`` is one ``np.searchsorted`` per run plus a scan of the buffer. Pairs come
-    back in insertion order for each key.
+    times. The runs lie one after another in two columns (keys, values), the oldest and largest
+    first, so that ``lookup`` is one pair of ``np.searchsorted`` per run and a single gather,
+    plus a comparison with the buffer. Pairs come back in insertion order for each key.
     """
 
     def __init__(self, dtype: DTypeLike) -> None:
         self._dtype = np.dtype(dtype)
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self._one, self._largest = self._dtype.type(1), np.iinfo(self._dtype).max
+        self._run_keys = Column(self._dtype)
+        self._run_values = Column(np.uint32)
+        self._bounds = [0]  # run i holds the pairs bounds[i]:bounds[i + 1] of the columns
         self._keys = np.empty(_BUFFER, dtype=self._dtype)
         self._values = np.empty(_BUFFER, dtype=np.uint32)
         self._buffered = 0
@@ -88,50 +97,60 @@ class SortedMultimap:
         """Every stored pair whose key is among ``keys``: the position in ``keys`` it matched and
         its value."""
         keys = np.asarray(keys, dtype=self._dtype).ravel()
-        positions: list[np.ndarray] = [np.zeros(0, dtype=np.intp)]
-        values: list[np.ndarray] = [np.zeros(0, dtype=np.uint32)]
-        for run_keys, run_values in self._runs:
-            found, where = _matches(run_keys, keys)
-            positions.append(found)
-            values.append(run_values[where])
-        if self._buffered:  # each buffered pair against the keys asked, sorted
-            order = np.argsort(keys, kind="stable")
-            slots, where = _matches(keys[order], self._keys[: self._buffered])
-            positions.append(order[where])
-            values.append(self._values[slots])
-        return np.concatenate(positions), np.concatenate(values)
+        bounds = np.concatenate((keys, keys + self._one))  # the largest key's successor wraps
+        found = [self._run_keys.values[start:end].searchsorted(bounds) + start
+                 for start, end in zip(self._bounds, self._bounds[1:], strict=False)]  # fmt: skip
+        ends = self._bounds[1:]
+        if self._buffered:  # the buffer, sorted for the occasion, after the runs
+            order = np.argsort(self._keys[: self._buffered], kind="stable")
+            found.append(self._keys[order].searchsorted(bounds) + self._bounds[-1])
+            ends = [*ends, self._bounds[-1] + self._buffered]
+        if not found:
+            return _NOTHING, np.zeros(0, dtype=np.uint32)
+        low, high = np.concatenate(found).reshape(len(found), 2, len(keys)).transpose(1, 0, 2)
+        largest = keys == self._largest
+        if largest.any():
+            high[:, largest] = np.array(ends)[:, None]
+        counts = (high - low).ravel()
+        positions = np.repeat(np.arange(len(counts)) % max(len(keys), 1), counts)
+        pairs = np.repeat(low.ravel() - (np.cumsum(counts) - counts), counts)
+        pairs += np.arange(len(pairs))
+        if not self._buffered:
+            return positions, self._run_values.values[pairs]
+        values = np.empty(len(pairs), dtype=np.uint32)
+        stored = pairs < self._bounds[-1]
+        values[stored] = self._run_values.values[pairs[stored]]
+        values[~stored] = self._values[order[pairs[~stored] - self._bounds[-1]]]
+        return positions, values
 
     def get(self, key: int) -> np.ndarray:
         """The values stored under one key, in insertion order."""
         found = [np.zeros(0, dtype=np.uint32)]
-        for run_keys, run_values in self._runs:
-            low = run_keys.searchsorted(key, side="left")
-            high = run_keys.searchsorted(key, side="right")
+        run_keys, run_values = self._run_keys.values, self._run_values.values
+        for start, end in zip(self._bounds, self._bounds[1:], strict=False):
+            run = run_keys[start:end]
+            low = run.searchsorted(key, side="left")
+            high = run.searchsorted(key, side="right")
             if high > low:
-                found.append(run_values[low:high])
+                found.append(run_values[start + low : start + high])
         if self._buffered:
             found.append(self._values[: self._buffered][self._keys[: self._buffered] == key])
         return np.concatenate(found)
 
     def _flush(self) -> None:
         order = np.argsort(self._keys, kind="stable")
-        self._runs.append((self._keys[order], self._values[order]))
+        self._run_keys.extend(self._keys[order])
+        self._run_values.extend(self._values[order])
+        self._bounds.append(len(self._run_keys))
         self._buffered = 0
-        while len(self._runs) > 1 and len(self._runs[-2][0]) <= _FANOUT * len(self._runs[-1][0]):
-            newer = self._runs.pop()
-            self._runs[-1] = _merge(self._runs[-1], newer)
-
-
-def _matches(ordered: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every pair ``(i, j)`` with ``keys[i] == ordered[j]`` (``ordered`` is sorted), as two
-    arrays, grouped by ``i`` and ascending in ``j``."""
-    low = np.searchsorted(ordered, keys, side="left")
-    counts = np.searchsorted(ordered, keys, side="right") - low
-    total = int(counts.sum())
-    if not total:
-        return _NOTHING, _NOTHING
-    found = np.repeat(np.arange(len(keys)), counts)
-    return found, np.repeat(low - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        bounds = self._bounds
+        while len(bounds) > 2 and bounds[-2] - bounds[-3] <= _FANOUT * (bounds[-1] - bounds[-2]):
+            start, middle, end = bounds[-3], bounds[-2], bounds[-1]
+            keys, values = self._run_keys.values, self._run_values.values
+            keys[start:end], values[start:end] = _merge(
+                (keys[start:middle], values[start:middle]), (keys[middle:end], values[middle:end])
+            )
+            del bounds[-2]
 
 
 def _merge(

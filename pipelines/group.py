@@ -63,6 +63,7 @@ class GroupingConfig:
     signature_lsh_threshold: float = 0.1  # signature LSH band layout
     signature_max_share: float = 0.05  # signature keys in more documents than this are dropped
     signature_common_floor: int = 10  # … but only once they are in more documents than this
+    signature_max_articles: int = 500  # … and keys in more documents than this, whatever the share
     signature_min_keys: int = 6  # fewer keys: the signature says too little to weigh
     signature_weight: float = 1.0
     translation_threshold: float = 0.45  # embedding + weight × signature
@@ -141,6 +142,19 @@ def _base(language: str) -> str:
     return language.split("-", 1)[0]
 
 
+@dataclass
+class _KeyView:
+    """A set of signature keys as the index knows them until its next ``add``: their digests (in
+    the set's iteration order) and slots (``-1``: never counted); the rest is filled when first
+    asked for."""
+
+    digests: np.ndarray
+    slots: np.ndarray
+    known: np.ndarray | None = None  # the slots counted, sorted
+    informative: frozenset[str] | None = None  # ``informative_keys`` of the set
+    minhash: np.ndarray | None = None  # the set's signature MinHash
+
+
 TextSource = Callable[[int], str | None]
 
 
@@ -188,7 +202,8 @@ class GroupingIndex:
         self._base_languages: Counter[str] = Counter()
         self._new_vectors: dict[int, np.ndarray] = {}
         self._language_codes: dict[str, int] = {}
-        self._last_slots: tuple[frozenset[str], set[int]] | None = None
+        self._views: dict[int, tuple[frozenset[str], _KeyView]] = {}
+        self._viability: tuple[Document, dict[int, bool]] | None = None  # until the next add
         self._documents = 0
         self._language_sums: dict[str, np.ndarray] = {}
         self._language_counts: Counter[str] = Counter()
@@ -235,29 +250,45 @@ class GroupingIndex:
         slots, lengths = self._row_keys(rows)
         return self._keys.minhash_columns(slots, lengths, columns)
 
-    def _query_slots(self, keys: frozenset[str]) -> set[int]:
-        """The slots of a document's keys; one match asks once per candidate cluster."""
-        if self._last_slots is None or self._last_slots[0] is not keys:
-            slots = self._keys.slots(key_digests(list(keys)))
-            self._last_slots = (keys, set(slots[slots >= 0].tolist()))
-        return self._last_slots[1]
+    def _view(self, keys: frozenset[str]) -> _KeyView:
+        """``keys`` looked up once until the next ``add``: ``prepare``, ``match`` and ``add`` of
+        one document all ask for the same sets."""
+        cached = self._views.get(id(keys))
+        if cached is not None and cached[0] is keys:
+            return cached[1]
+        digests = key_digests(list(keys))
+        return self._remember(keys, _KeyView(digests, self._keys.slots(digests)))
+
+    def _remember(self, keys: frozenset[str], view: _KeyView) -> _KeyView:
+        self._views[id(keys)] = (keys, view)  # the set is held, so its id is not reused
+        return view
+
+    def _known_slots(self, keys: frozenset[str]) -> np.ndarray:
+        view = self._view(keys)
+        if view.known is None:
+            view.known = np.sort(view.slots[view.slots >= 0])  # a set's keys: distinct slots
+        return view.known
+
+    def _signature_minhash(self, keys: frozenset[str]) -> np.ndarray:
+        view = self._view(keys)
+        if view.minhash is None:
+            view.minhash = self._keys.minhash(view.digests)
+        return view.minhash
 
     def _word_values(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
         return self._minhashes.values[rows[:, None], columns]
 
-    def _signature_similarities(self, keys: frozenset[str], rows: np.ndarray) -> list[float]:
+    def _signature_similarities(self, keys: frozenset[str], rows: np.ndarray) -> np.ndarray:
         """``signature_similarity`` of ``keys`` with the stored signature of each row."""
-        known = self._query_slots(keys)
-        ends = self._key_ends.values
-        slots = self._key_slots.values
-        similarities = []
-        for row in rows.tolist():
-            stored = slots[(ends[row - 1] if row else 0) : ends[row]].tolist()
-            shared = sum(slot in known for slot in stored)
-            similarities.append(
-                signature_similarity(shared, len(keys), len(stored), self.config.signature_min_keys)
-            )
-        return similarities
+        known = self._known_slots(keys)
+        slots, lengths = self._row_keys(rows)
+        if len(known):
+            found = known[np.minimum(np.searchsorted(known, slots), len(known) - 1)] == slots
+        else:
+            found = np.zeros(len(slots), dtype=bool)
+        owners = np.repeat(np.arange(len(rows)), lengths)
+        shared = np.bincount(owners, weights=found, minlength=len(rows))
+        return signature_similarity(shared, len(keys), lengths, self.config.signature_min_keys)
 
     def _jaccards(self, doc: Document, rows: np.ndarray) -> np.ndarray:
         """MinHash Jaccard of the document's words with each row's (as datasketch computes it)."""
@@ -278,15 +309,25 @@ class GroupingIndex:
     def informative_keys(self, keys: frozenset[str]) -> frozenset[str]:
         """The keys not shared by more than ``signature_max_share`` of the articles seen (and by
         more than ``signature_common_floor`` of them: in a small crawl about one event, a key in
-        a handful of articles links versions of one story, not the event)."""
-        ordered = list(keys)
-        informative = self._informative(self._keys.slots(key_digests(ordered)))
-        return frozenset(k for k, keep in zip(ordered, informative, strict=True) if keep)
+        a handful of articles links versions of one story, not the event), nor by more than
+        ``signature_max_articles`` (in a large archive a share is many articles, and each is a
+        candidate to score)."""
+        view = self._view(keys)
+        if view.informative is None:
+            ordered = list(keys)  # the order of the view's digests
+            keep = self._informative(view.slots)
+            position = {ordered[i]: i for i in np.flatnonzero(keep).tolist()}
+            informative = frozenset(position)
+            picked = np.array([position[key] for key in informative], dtype=np.intp)
+            self._remember(informative, _KeyView(view.digests[picked], view.slots[picked]))
+            view.informative = informative
+        return view.informative
 
     def _informative(self, slots: np.ndarray) -> np.ndarray:
         """Which keys (by slot) ``informative_keys`` keeps."""
         config = self.config
-        limit = max(config.signature_max_share * self._documents, config.signature_common_floor)
+        share = max(config.signature_max_share * self._documents, config.signature_common_floor)
+        limit = min(share, config.signature_max_articles)
         return self._keys.counts(slots) <= limit
 
     def ensure_vector(self, doc: Document) -> np.ndarray | None:
@@ -354,11 +395,13 @@ class GroupingIndex:
         """Index a stored article as a member of ``cluster_id``."""
         if article_id in self:
             raise ValueError(f"article {article_id} is already indexed")
-        digests = key_digests(list(doc.signature))
-        slots = self._keys.slots(digests)
-        informative = self._informative(slots)
-        slots = self._keys.count(digests, slots)
-        self._last_slots = None
+        view = self._view(doc.signature)
+        informative = self._informative(view.slots)
+        if informative.any():
+            minhash = self._signature_minhash(self.informative_keys(doc.signature))
+        slots = self._keys.count(view.digests, view.slots)
+        self._views.clear()  # counts and slots change
+        self._viability = None
         row = len(self._ids)
         vector_row = -1
         if doc.vector is not None:
@@ -379,7 +422,7 @@ class GroupingIndex:
         self._row_of_text.add([_text_digest(doc.fingerprint.text_sha256)], row)
         self._words.add(row, doc.fingerprint.minhash.hashvalues)
         if informative.any():
-            self._signatures.add(row, self._keys.minhash(digests[informative]))
+            self._signatures.add(row, minhash)
         self._rows_of_key.add(slots, row)
         self._base_languages[_base(doc.language)] += 1
         self._documents += 1
@@ -461,8 +504,7 @@ class GroupingIndex:
     def _signature_clusters(self, keys: frozenset[str]) -> set[int]:
         if not keys:
             return set()
-        minhash = self._keys.minhash(key_digests(list(keys)))
-        rows = self._signatures.query(minhash, self._signature_values)
+        rows = self._signatures.query(self._signature_minhash(keys), self._signature_values)
         return set(self._clusters.values[rows].tolist())
 
     def _embedding_candidates(
@@ -533,76 +575,126 @@ class GroupingIndex:
     def _best(
         self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, clusters: set[int]
     ) -> Match | None:
-        best: tuple[float, int] | None = None
-        for cluster_id in clusters:
-            score = self._score(doc, keys, centred, cluster_id)
-            if score is not None and (best is None or (score, -cluster_id) > (best[0], -best[1])):
-                best = (score, cluster_id)
-        if best is None:
+        """The cluster with the best score (ties: the lowest id), and its closest member."""
+        if not clusters:
             return None
-        score, cluster_id = best
-        members = self._members(cluster_id)
+        ids = np.array(sorted(clusters), dtype=np.int64)
+        rows, lengths = self._cluster_rows(ids)
+        similarities = self._signature_similarities(keys, rows)
+        scores = self._scores(doc, keys, centred, ids, similarities, lengths)
+        viable = self._viable_clusters(doc, rows, lengths)
+        self._known_viability(doc).update(zip(ids.tolist(), viable.tolist(), strict=True))
+        valid = np.flatnonzero(viable)
+        valid = valid[scores[valid] >= self.config.translation_threshold]
+        if not len(valid):
+            return None
+        best = valid[np.lexsort((ids[valid], -scores[valid]))[0]]
+        start = int(lengths[:best].sum())
+        members = rows[start : start + lengths[best]]
         names = list(self._language_codes)
         languages = {_base(names[code]) for code in self._languages.values[members].tolist()}
         kind = (
             MatchKind.NEAR_DUPLICATE if _base(doc.language) in languages else MatchKind.TRANSLATION
         )
         closest = members[int(np.argmax(self._pair_scores(keys, centred, members)))]
-        return Match(int(self._ids.values[closest]), cluster_id, round(score, 4), kind)
+        return Match(
+            int(self._ids.values[closest]), int(ids[best]), round(float(scores[best]), 4), kind
+        )
 
-    def _score(
-        self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, cluster_id: int
-    ) -> float | None:
-        """The cluster's average-link score for ``doc`` on the translation threshold's scale, or
-        ``None`` when it is below the threshold or ruled out."""
+    def _cluster_rows(self, clusters: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of each cluster, one cluster's after another (ascending within each), and
+        how many each has."""
+        positions, rows = self._rows_of_cluster.lookup(clusters)
+        order = np.lexsort((rows, positions))
+        return rows[order].astype(np.intp), np.bincount(positions, minlength=len(clusters))
+
+    def _scores(
+        self,
+        doc: Document,
+        keys: frozenset[str],
+        centred: np.ndarray | None,
+        clusters: np.ndarray,
+        similarities: np.ndarray,
+        lengths: np.ndarray,
+    ) -> np.ndarray:
+        """Each cluster's average-link score for ``doc`` on the translation threshold's scale;
+        ``similarities`` are the signature similarities of the clusters' rows, ``lengths`` rows
+        each."""
         config = self.config
-        members = self._members(cluster_id)
-        if not self._viable(doc, cluster_id):
-            return None
-        signature = float(np.mean(self._signature_similarities(keys, members)))
-        score = config.translation_threshold + signature - config.signature_only_threshold
-        row = self._centroid_row.get(cluster_id)
-        if centred is not None and row is not None and self._centroid_sums is not None:
+        signatures = _segment_means(similarities, lengths)
+        scores = config.translation_threshold + signatures - config.signature_only_threshold
+        if centred is None or self._centroid_sums is None:
+            return scores
+        for i, cluster_id in enumerate(clusters.tolist()):
+            row = self._centroid_row.get(cluster_id)
+            if row is None:
+                continue
             embedding = float(self._centroid_sums[row] @ centred / self._centroid_counts[row])
             if len(keys) < config.signature_min_keys:
                 combined = embedding - config.low_signature_threshold + config.translation_threshold
             else:
-                combined = embedding + config.signature_weight * signature
-            score = max(score, combined)
-        return score if score >= config.translation_threshold else None
+                combined = embedding + config.signature_weight * float(signatures[i])
+            scores[i] = max(float(scores[i]), combined)
+        return scores
 
     def _viable(self, doc: Document, cluster_id: int) -> bool:
-        """False when the cluster is ruled out whatever the embedding says: it holds another
-        report in the article's own language, or a translation would be far off its length."""
-        members = self._members(cluster_id)
-        language = self._language_codes.get(doc.language)
-        own_language = members[self._languages.values[members] == language]
-        if len(own_language):
-            wording = float(self._jaccards(doc, own_language).max())
-            if wording < self.config.same_language_veto:
-                return False
-        names = list(self._language_codes)
-        base = _base(doc.language)
-        languages = self._languages.values[members].tolist()
-        return any(_base(names[code]) == base for code in languages) or self._similar_length(
-            doc, members
-        )
+        """False when the cluster is ruled out whatever the embedding says (see
+        ``_viable_clusters``); ``_best`` has usually judged it already."""
+        known = self._known_viability(doc)
+        if cluster_id not in known:
+            rows, lengths = self._cluster_rows(np.array([cluster_id], dtype=np.int64))
+            known[cluster_id] = bool(self._viable_clusters(doc, rows, lengths)[0])
+        return known[cluster_id]
 
-    def _similar_length(self, doc: Document, members: np.ndarray) -> bool:
-        """True when ``doc`` is within ``max_length_ratio`` of the members' median sentence
-        count (or when either is unknown)."""
-        known = sorted(count for count in self._sentences.values[members].tolist() if count)
-        if not known or not doc.sentences:
-            return True
-        median = known[len(known) // 2]
-        return max(doc.sentences, median) <= self.config.max_length_ratio * min(
+    def _known_viability(self, doc: Document) -> dict[int, bool]:
+        """The clusters judged for ``doc`` since the last ``add``."""
+        if self._viability is None or self._viability[0] is not doc:
+            self._viability = (doc, {})
+        return self._viability[1]
+
+    def _viable_clusters(self, doc: Document, rows: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Whether each cluster (``lengths`` of the ``rows``, one cluster's after another) may
+        take ``doc``: not when it holds another report in the article's own language, nor when a
+        translation would be far off its length."""
+        clusters = len(lengths)
+        owners = np.repeat(np.arange(clusters), lengths)
+        codes = self._languages.values[rows]
+        language = self._language_codes.get(doc.language)
+        vetoed = np.zeros(clusters, dtype=bool)
+        if language is not None:
+            own = np.flatnonzero(codes == language)
+            close = self._jaccards(doc, rows[own]) >= self.config.same_language_veto
+            vetoed[owners[own]] = True
+            vetoed[owners[own[close]]] = False
+        base = _base(doc.language)
+        same_base = np.array([_base(name) == base for name in self._language_codes], dtype=bool)
+        ours = np.zeros(clusters, dtype=bool)
+        ours[owners[same_base[codes]]] = True
+        return ~vetoed & (ours | self._similar_lengths(doc, rows, owners, clusters))
+
+    def _similar_lengths(
+        self, doc: Document, rows: np.ndarray, owners: np.ndarray, clusters: int
+    ) -> np.ndarray:
+        """Whether ``doc`` is within ``max_length_ratio`` of each cluster's median sentence count
+        (the upper median; true when either is unknown)."""
+        counts = self._sentences.values[rows]
+        known = counts > 0
+        if not doc.sentences or not known.any():
+            return np.ones(clusters, dtype=bool)
+        counts, owners = counts[known], owners[known]
+        counts = counts[np.lexsort((counts, owners))]
+        sizes = np.bincount(owners, minlength=clusters)
+        middle = np.minimum(np.cumsum(sizes) - sizes + sizes // 2, len(counts) - 1)
+        median = counts[middle]
+        within = np.maximum(doc.sentences, median) <= self.config.max_length_ratio * np.minimum(
             doc.sentences, median
         )
+        return (sizes == 0) | within
 
     def _pair_scores(
         self, keys: frozenset[str], centred: np.ndarray | None, rows: np.ndarray
     ) -> np.ndarray:
-        scores = np.array(self._signature_similarities(keys, rows))
+        scores = self._signature_similarities(keys, rows)
         if centred is not None:
             has, vectors = self._stored_vectors(rows)
             scores[has] += vectors @ centred.astype(np.float32)
@@ -630,16 +722,36 @@ def _text_digest(text_sha256: str) -> int:
     return int(text_sha256[:16], 16)
 
 
-def signature_similarity(shared: int, size_a: int, size_b: int, min_keys: int) -> float:
-    """Jaccard of two signatures (from their sizes and the size of their intersection), or half
-    the share of the smaller one found in the larger when that is higher: a copy padded with
-    other material (a content farm's page around a rewrite) keeps most of the original's keys but
-    adds many of its own. Needs ``min_keys`` on both."""
-    jaccard = shared / (size_a + size_b - shared) if size_a and size_b else 0.0
-    smaller = min(size_a, size_b)
-    if smaller < min_keys:
-        return jaccard
-    return max(jaccard, 0.5 * shared / smaller)
+def signature_similarity(
+    shared: np.ndarray, size: int, sizes: np.ndarray, min_keys: int
+) -> np.ndarray:
+    """Jaccard of a signature of ``size`` keys with each of several (``sizes`` keys, ``shared``
+    of them in common), or half the share of the smaller one found in the larger when that is
+    higher: a copy padded with other material (a content farm's page around a rewrite) keeps most
+    of the original's keys but adds many of its own. Needs ``min_keys`` on both."""
+    shared = np.asarray(shared, dtype=np.float64)
+    sizes = np.asarray(sizes)
+    union = size + sizes - shared
+    jaccard = np.zeros(len(shared))
+    np.divide(shared, union, out=jaccard, where=(sizes > 0) & (size > 0))
+    smaller = np.minimum(size, sizes)
+    padded = np.zeros(len(shared))
+    np.divide(0.5 * shared, smaller, out=padded, where=(smaller >= min_keys) & (smaller > 0))
+    return np.maximum(jaccard, padded)
+
+
+def _segment_means(values: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``np.mean`` of each run of ``values`` (``lengths`` long, one after another), bit for bit:
+    numpy sums fewer than 8 values in order, and longer runs pairwise."""
+    starts = np.cumsum(lengths) - lengths
+    sums = np.zeros(len(lengths))
+    short = lengths < 8
+    for offset in range(int(lengths[short].max(initial=0))):
+        take = short & (lengths > offset)
+        sums[take] += values[starts[take] + offset]
+    for i in np.flatnonzero(~short).tolist():
+        sums[i] = values[starts[i] : starts[i] + lengths[i]].sum()
+    return sums / lengths
 
 
 def group_in_order(
