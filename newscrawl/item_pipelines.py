@@ -100,6 +100,10 @@ class GroupAndStorePipeline(_Stage):
     batch retried (``STORE_RETRY_TIMES``, ``STORE_RETRY_BACKOFF``); when the retries run out its
     articles are dropped, counted (``newscrawl/store/failed``) and the crawl closes
     (``newscrawl.outage``). Their URLs are not stored, so the next crawl fetches them.
+
+    While ``STORE_MAX_WAITING`` articles wait for their batch, fetching is paused too: a page
+    fetched meanwhile would only wait as well, its response and article held in memory, so a
+    store slower than the fetching would otherwise grow the crawl's memory by every page.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -107,7 +111,11 @@ class GroupAndStorePipeline(_Stage):
         self.url = self.settings.get("DATABASE_URL")
         self.store: ArticleStore | None = None
         self.writer: BatchWriter[NewArticle, StoreResult] | None = None
+        self.outage: StoreOutage | None = None
         self.totals_before = TextTotals(0, 0)
+        self.max_waiting = self.settings.getint("STORE_MAX_WAITING")
+        self.waiting = 0  # articles submitted to the writer and not yet stored or dropped
+        self._holding = False  # fetching paused by this pipeline (not by an outage)
 
     def open_spider(self) -> None:
         engine = open_database(self.url, self.settings.getfloat("DATABASE_SQLITE_BUSY_TIMEOUT"))
@@ -121,13 +129,14 @@ class GroupAndStorePipeline(_Stage):
             self.settings.getfloat("DELTA_TIMEOUT"),
         )
         retries = self.settings.getint("STORE_RETRY_TIMES")
+        self.outage = StoreOutage(self.crawler, self.url, retries)
         self.writer = BatchWriter(
             self.store.add_batch,
             size=self.settings.getint("STORE_BATCH_SIZE"),
             seconds=self.settings.getfloat("STORE_BATCH_SECONDS"),
             retry=RetryPolicy(retries, self.settings.getfloat("STORE_RETRY_BACKOFF")),
             is_transient=is_unavailable,
-            handler=StoreOutage(self.crawler, self.url, retries),
+            handler=self.outage,
         )
         indexed = self.store.load_index()
         self.totals_before = self.store.text_totals()
@@ -143,10 +152,15 @@ class GroupAndStorePipeline(_Stage):
             query=item.query,
             rendered=item.rendered,
         )
+        self.waiting += 1
+        self._hold_fetching()
         try:
             result = await maybe_deferred_to_future(self.writer.submit(new))
         except StoreUnavailable as error:
             raise DropItem(f"{item.url} {error}") from None
+        finally:
+            self.waiting -= 1
+            self._hold_fetching()
         if not result.created:
             self._count("stored/unchanged")
             return item
@@ -156,6 +170,20 @@ class GroupAndStorePipeline(_Stage):
         else:
             self._count(f"grouped/{result.match_kind}")
         return item
+
+    def _hold_fetching(self) -> None:
+        """Pause fetching while ``max_waiting`` articles wait for the store (0: never); resume
+        below that, unless the database is away (the outage handler resumes then)."""
+        engine = self.crawler.engine
+        assert engine is not None
+        if self.max_waiting and self.waiting >= self.max_waiting:
+            if not engine.paused:
+                engine.pause()
+                self._holding = True
+        elif self._holding:
+            self._holding = False
+            if not (self.outage and self.outage.paused):
+                engine.unpause()
 
     async def close_spider(self) -> None:
         if self.store is None or self.writer is None:

@@ -147,6 +147,7 @@ DELTA_TIMEOUT = 1.0  # seconds the delta encoder may spend on one member text
 # Articles are committed in batches: at most this many per transaction …
 STORE_BATCH_SIZE = 50
 STORE_BATCH_SECONDS = 1.0  # … and none waits longer than this for its batch to be written
+STORE_MAX_WAITING = 200  # articles waiting for their batch at most: fetching pauses (0: no limit)
 # A batch that fails because the database is away (connection lost, SQLite locked) is retried,
 # the crawl paused meanwhile, after STORE_RETRY_BACKOFF seconds, doubled for each next retry
 # (1 + 2 + … + 32 s: about a minute); then its articles are dropped and the crawl closes
