@@ -50,6 +50,7 @@ def grouping_config(settings: BaseSettings) -> GroupingConfig:
         translation_threshold=settings.getfloat("GROUPING_TRANSLATION_THRESHOLD"),
         signature_weight=settings.getfloat("GROUPING_SIGNATURE_WEIGHT"),
         signature_min_keys=settings.getint("GROUPING_SIGNATURE_MIN_KEYS"),
+        signature_neighbour_threshold=settings.getfloat("GROUPING_SIGNATURE_NEIGHBOUR_THRESHOLD"),
         low_signature_threshold=settings.getfloat("GROUPING_LOW_SIGNATURE_THRESHOLD"),
         signature_only_threshold=settings.getfloat("GROUPING_SIGNATURE_ONLY_THRESHOLD"),
         signature_max_share=settings.getfloat("GROUPING_SIGNATURE_MAX_SHARE"),

@@ -131,6 +131,7 @@ GROUPING_TRANSLATION_THRESHOLD = 0.45  # embedding similarity + weight × signat
 GROUPING_SIGNATURE_WEIGHT = 1.0
 GROUPING_SIGNATURE_MIN_KEYS = 6  # fewer signature keys: judge by the embedding alone …
 GROUPING_LOW_SIGNATURE_THRESHOLD = 0.30  # … against this threshold
+GROUPING_SIGNATURE_NEIGHBOUR_THRESHOLD = 0.15  # signature similarity that is worth an embedding
 GROUPING_SIGNATURE_ONLY_THRESHOLD = 0.25  # signature Jaccard that groups when there is no embedder
 GROUPING_SIGNATURE_MAX_SHARE = 0.05  # signature keys found in more of the articles are ignored
 GROUPING_SIGNATURE_COMMON_FLOOR = 10  # … once they are found in more articles than this

@@ -7,6 +7,7 @@ its language, as real multilingual models do, so centring has to remove the bias
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -242,9 +243,27 @@ def test_in_one_language_another_outlets_report_is_not_embedded(embedder: StoryE
     assert index.match(doc(SIGNED_EN_OTHER_OUTLET, "en")) is None
     assert embedder.calls == 0  # its only candidate holds another report in its language
 
-    index.add(2, 20, doc(f"storyplant {PLANT_RU}", "ru"))  # now a translation could exist
+    index.add(2, 20, doc(f"storyplant {PLANT_RU}", "ru"))  # another language, another story
     assert index.match(doc(SIGNED_EN_OTHER_OUTLET, "en")) is None
-    assert embedder.calls > 0
+    assert embedder.calls == 0  # still no cluster it could join
+
+
+def test_a_translation_the_signature_lsh_misses_is_embedded_for_as_a_neighbour(
+    embedder: StoryEmbedder,
+) -> None:
+    blind = GroupingConfig(
+        centring_prior=1.0, signature_only_threshold=1.1, signature_lsh_threshold=0.95
+    )
+    english = doc(f"storytroops {SIGNED_EN}", "en")
+    no_neighbours = replace(blind, signature_neighbour_threshold=1.1)
+    for config, joins in ((blind, True), (no_neighbours, False)):
+        index = learnt_languages(config, embedder, {10: english.embedding_text})
+        index.add(10, 200, english)
+        russian = doc(f"storytroops {SIGNED_RU}", "ru")
+        assert index._signature_clusters(index.informative_keys(russian.signature)) == set()
+        match = index.match(russian)
+        assert (match is not None and match.cluster_id == 200) is joins
+        assert (russian.vector is not None) is joins  # no neighbour: not embedded at all
 
 
 def test_a_candidate_clusters_members_are_embedded_on_demand_once(
@@ -338,6 +357,22 @@ def test_what_is_embedded_counts_chinese_and_japanese_by_characters() -> None:
     assert embedding_text(None, chinese, 4) == "印度尼西亚苏拉威"
     assert embedding_text(None, "2018年9月28日地震", 4) == "2018年9月"
     assert embedding_text(None, "", 4) == ""
+
+
+def test_a_thin_signature_embeds_no_member_of_a_cluster_it_cannot_join(
+    embedder: StoryEmbedder,
+) -> None:
+    texts = {
+        number: f"storyfarm Harvest report {number}: the cooperative sold 4,321 tonnes."
+        for number in range(10, 13)
+    }
+    index = learnt_languages(CONFIG, embedder, texts)
+    for number, text in texts.items():
+        index.add(number, 1000 + number, doc(text, "en"))
+    before = embedder.calls
+    other_outlet = doc("storyfarm Growers in the valley shipped 4,321 tonnes of grain.", "en")
+    assert index.match(other_outlet) is None
+    assert embedder.calls - before == 1  # itself, for the centroids; no member of the reports
 
 
 def test_embedding_for_a_thin_signature_is_bounded_however_many_clusters_share_a_key(
