@@ -638,7 +638,8 @@ class GroupingIndex:
         scores = np.array(self._signature_similarities(keys, rows))
         if centred is not None:
             has, vectors = self._stored_vectors(rows)
-            scores[has] += vectors @ centred.astype(np.float32)
+            if has.any():  # a signature neighbour can win on its signature, none embedded
+                scores[has] += vectors @ centred.astype(np.float32)
         return scores
 
     def similarity(self, doc: Document, article_id: int) -> float:

@@ -359,6 +359,16 @@ def test_what_is_embedded_counts_chinese_and_japanese_by_characters() -> None:
     assert embedding_text(None, "", 4) == ""
 
 
+def test_a_signature_neighbour_can_win_on_its_signature_with_no_member_embedded(
+    embedder: StoryEmbedder,
+) -> None:
+    blind = GroupingConfig(centring_prior=1.0, signature_lsh_threshold=0.95)
+    index = learnt_languages(blind, embedder, {})  # no text: stored members stay unembedded
+    index.add(10, 200, doc(f"storytroops {SIGNED_EN}", "en"))
+    match = index.match(doc(f"storytroops {SIGNED_RU}", "ru"))
+    assert match is not None and (match.cluster_id, match.article_id) == (200, 10)
+
+
 def test_a_thin_signature_embeds_no_member_of_a_cluster_it_cannot_join(
     embedder: StoryEmbedder,
 ) -> None:
