@@ -44,6 +44,7 @@ def grouping_config(settings: BaseSettings) -> GroupingConfig:
         lsh_threshold=settings.getfloat("GROUPING_LSH_THRESHOLD"),
         match_threshold=settings.getfloat("GROUPING_MATCH_THRESHOLD"),
         embed_words=settings.getint("GROUPING_EMBED_WORDS"),
+        embed_chars=settings.getint("GROUPING_EMBED_CHARS"),
         embedded_members=settings.getint("GROUPING_EMBEDDED_MEMBERS"),
         candidate_clusters=settings.getint("GROUPING_CANDIDATE_CLUSTERS"),
         max_length_ratio=settings.getfloat("GROUPING_MAX_LENGTH_RATIO"),

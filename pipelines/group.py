@@ -74,7 +74,8 @@ class GroupingConfig:
     same_language_veto: float = 0.1
     centring_prior: float = 5.0  # pseudo-count pulling a language's mean to the global mean
     candidate_clusters: int = 5  # clusters embedded for, and nearest centroids, per article
-    embed_words: int = 64  # title plus this many words are embedded
+    embed_words: int = 64  # title plus this many words are embedded …
+    embed_chars: int = 360  # … cut back to the last whole word within this many characters
     embedded_members: int = 3  # members of a candidate cluster embedded when it is first needed
     max_length_ratio: float = 2.0  # a translation's sentences against its cluster's (median)
 
@@ -135,7 +136,7 @@ def make_document(
         fingerprint=fingerprint(text, config.fingerprint),
         language=language_key(language, text),
         signature=frozenset(signature_keys(text)),
-        embedding_text=embedding_text(title, text, config.embed_words),
+        embedding_text=embedding_text(title, text, config.embed_words, config.embed_chars),
         sentences=count_sentences(text),
     )
 

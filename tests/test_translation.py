@@ -351,12 +351,25 @@ def test_vectors_computed_for_stored_articles_are_kept(
 def test_what_is_embedded_counts_chinese_and_japanese_by_characters() -> None:
     from pipelines.embed import embedding_text
 
-    assert embedding_text("Title", "one two\n three four", 3) == "Title. one two three"
+    assert embedding_text("Title", "one two\n three four", 3, 360) == "Title. one two three"
     # No spaces: two Han or kana characters count as a word, so the whole article is not one.
     chinese = "印度尼西亚苏拉威西岛发生强烈地震，引发海啸。" * 20
-    assert embedding_text(None, chinese, 4) == "印度尼西亚苏拉威"
-    assert embedding_text(None, "2018年9月28日地震", 4) == "2018年9月"
-    assert embedding_text(None, "", 4) == ""
+    assert embedding_text(None, chinese, 4, 360) == "印度尼西亚苏拉威"
+    assert embedding_text(None, "2018年9月28日地震", 4, 360) == "2018年9月"
+    assert embedding_text(None, "", 4, 360) == ""
+    assert embedding_text(None, chinese, 200, 50) == embedding_text(None, chinese, 200, 10_000)
+
+
+def test_what_is_embedded_stops_at_the_last_whole_word_within_the_character_limit() -> None:
+    from pipelines.embed import embedding_text
+
+    russian = "Северокорейские военные отправились в регион из чувства долга"
+    assert embedding_text(None, russian, 64, 34) == "Северокорейские военные"
+    assert embedding_text(None, russian, 64, 36) == "Северокорейские военные отправились"
+    assert embedding_text(None, russian, 64, 37) == "Северокорейские военные отправились в"
+    assert embedding_text("Заголовок", russian, 3, 200) == "Заголовок. " + " ".join(
+        russian.split()[:3]
+    )
 
 
 def test_a_signature_neighbour_can_win_on_its_signature_with_no_member_embedded(
