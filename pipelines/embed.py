@@ -99,8 +99,15 @@ _WORD = re.compile(
 )
 
 
-def embedding_text(title: str | None, text: str, words: int) -> str:
-    """What is embedded: the title and the first ``words`` words of the text."""
+def embedding_text(title: str | None, text: str, words: int, chars: int) -> str:
+    """What is embedded: the title and the first ``words`` words of the text, cut back to the
+    last whole word within ``chars`` characters. The model's cost is per token, and the words of
+    Cyrillic, Arabic, Polish or Turkish text run to more tokens than English ones (64 words:
+    about 97 tokens in English, 130 in Russian); text with no space within ``chars`` (Chinese,
+    Japanese) is not cut."""
     ends = [match.end() for match in itertools.islice(_WORD.finditer(text), words)]
     head = " ".join(text[: ends[-1]].split()) if ends else ""
-    return f"{title}. {head}" if title else head
+    embedded = f"{title}. {head}" if title else head
+    if len(embedded) > chars and " " in embedded[:chars]:
+        embedded = embedded[: embedded.rindex(" ", 0, chars + 1)]
+    return embedded

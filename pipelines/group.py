@@ -7,20 +7,22 @@ The rule, for a new article (see docs/grouping.md for why):
    ``match_threshold`` → the closest one's cluster (``near_duplicate``);
 3. otherwise candidate clusters come from the language-neutral signature index (numbers, dates,
    name skeletons). An average signature Jaccard of ``signature_only_threshold`` with a cluster's
-   members is enough on its own. Else, when there are candidates (or the article's signature is
-   too thin to find any: then every cluster sharing one of its keys is a candidate), the article
-   and up to ``embedded_members`` members of each candidate cluster are embedded, each at most
-   once, and the clusters whose language-centred embedding centroid is nearest join the
-   candidates. Each is scored by its average embedding similarity plus ``signature_weight`` × its
-   average signature Jaccard (average link over members). A cluster is ruled out when it holds an
-   article in the new one's language and script that shares almost no wording with it (Jaccard <
+   members is enough on its own. Else the article is embedded only for clusters it could join
+   (ones not ruled out as below): the signature candidates or, when none is left, clusters with
+   a member whose signature similarity reaches ``signature_neighbour_threshold``; for a
+   signature too thin to find any, every cluster sharing one of its keys. The article and up to
+   ``embedded_members`` members of each such cluster are embedded, each at most once, and the
+   clusters whose language-centred embedding centroid is nearest join the candidates. Each is
+   scored by its average embedding similarity plus ``signature_weight`` × its average signature
+   Jaccard (average link over members). A cluster is ruled out when it holds an article in the
+   new one's language and script that shares almost no wording with it (Jaccard <
    ``same_language_veto``: another outlet's report of the same event), or, for a translation,
    when its articles are more than ``max_length_ratio`` times longer or shorter in sentences
    (translations keep the sentences; other reports of the event do not). The best score over
    ``translation_threshold`` wins (``translation``, or ``near_duplicate`` for a loose rewrite in
-   a language the cluster already has). An article with no candidate is not embedded, nor is
-   one while every stored article is in its language, unless a candidate could take it as a
-   loose rewrite;
+   a language the cluster already has). An article with no cluster it could join is not
+   embedded, except one with a thin signature once another language is indexed (Chinese,
+   Japanese, Arabic keep few names: the nearest centroids find their translations);
 4. else the article starts a cluster. It never merges two clusters: when it links two, the
    closer one gets it.
 """
@@ -65,6 +67,7 @@ class GroupingConfig:
     signature_common_floor: int = 10  # … but only once they are in more documents than this
     signature_max_articles: int = 500  # … and keys in more documents than this, whatever the share
     signature_min_keys: int = 6  # fewer keys: the signature says too little to weigh
+    signature_neighbour_threshold: float = 0.15  # a member this close makes a cluster a candidate
     signature_weight: float = 1.0
     translation_threshold: float = 0.45  # embedding + weight × signature
     low_signature_threshold: float = 0.30  # embedding alone, for articles with few keys
@@ -72,7 +75,8 @@ class GroupingConfig:
     same_language_veto: float = 0.1
     centring_prior: float = 5.0  # pseudo-count pulling a language's mean to the global mean
     candidate_clusters: int = 5  # clusters embedded for, and nearest centroids, per article
-    embed_words: int = 64  # title plus this many words are embedded
+    embed_words: int = 64  # title plus this many words are embedded …
+    embed_chars: int = 360  # … cut back to the last whole word within this many characters
     embedded_members: int = 3  # members of a candidate cluster embedded when it is first needed
     max_length_ratio: float = 2.0  # a translation's sentences against its cluster's (median)
 
@@ -133,7 +137,7 @@ def make_document(
         fingerprint=fingerprint(text, config.fingerprint),
         language=language_key(language, text),
         signature=frozenset(signature_keys(text)),
-        embedding_text=embedding_text(title, text, config.embed_words),
+        embedding_text=embedding_text(title, text, config.embed_words, config.embed_chars),
         sentences=count_sentences(text),
     )
 
@@ -510,22 +514,30 @@ class GroupingIndex:
     def _embedding_candidates(
         self, doc: Document, keys: frozenset[str], signature_clusters: set[int]
     ) -> set[int] | None:
-        """The clusters worth embedding for — the signature's or, when the signature is too thin
-        to find any, every cluster sharing one of its keys; at most ``candidate_clusters``, the
-        closest by signature — or ``None`` when an embedding
-        cannot change the outcome: nothing resembles the article, or every article so far is in
-        its language and no candidate could take a loose rewrite."""
-        weak = len(keys) < self.config.signature_min_keys
-        candidates = set(signature_clusters)
-        if weak:
-            candidates |= self._clusters_sharing(keys)
+        """The clusters an embedding could put the article in — at most ``candidate_clusters``,
+        the closest by signature — or ``None`` when no embedding is worth computing.
+
+        Only clusters that ``_viable`` does not rule out count (another outlet's report in the
+        article's language, a translation of very different length). With a signature of
+        ``signature_min_keys`` or more: the signature LSH's clusters, or when none is left, those
+        with a member whose signature similarity reaches ``signature_neighbour_threshold`` (the
+        LSH misses a short member that holds a share of a long signature). With a thinner one
+        (Chinese, Japanese, Arabic: few names survive transliteration; or a short text): every
+        cluster sharing one of its keys, and once another language is indexed the article is
+        embedded even with no candidate, for the nearest centroids to find."""
+        config = self.config
+        if len(keys) >= config.signature_min_keys:
+            candidates = {c for c in signature_clusters if self._viable(doc, c)}
+            if not candidates:
+                neighbours = self._signature_neighbours(keys) - signature_clusters
+                candidates = {c for c in neighbours if self._viable(doc, c)}
+            return self._strongest(keys, candidates, config.candidate_clusters) or None
+        sharing = signature_clusters | self._clusters_sharing(keys)
+        candidates = {c for c in sharing if self._viable(doc, c)}
         language = _base(doc.language)
-        translatable = any(other != language for other in self._base_languages)
-        if not translatable:
-            candidates = {c for c in candidates if self._viable(doc, c)}
-        if not candidates and not (weak and translatable):
+        if not candidates and all(other == language for other in self._base_languages):
             return None
-        return self._strongest(keys, candidates, self.config.candidate_clusters)
+        return self._strongest(keys, candidates, config.candidate_clusters)
 
     def _strongest(self, keys: frozenset[str], clusters: set[int], limit: int) -> set[int]:
         """The ``limit`` clusters whose members share most of the signature ``keys`` (on
@@ -543,9 +555,31 @@ class GroupingIndex:
 
     def _clusters_sharing(self, keys: frozenset[str]) -> set[int]:
         """The clusters with a member that holds one of ``keys``."""
+        rows, _ = self._rows_sharing(keys)
+        return set(self._clusters.values[rows].tolist())
+
+    def _rows_sharing(self, keys: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows holding one of ``keys``, and how many of them each holds."""
         slots = self._keys.slots(key_digests(list(keys)))
         _, rows = self._rows_of_key.lookup(slots[slots >= 0])
-        return set(self._clusters.values[rows].tolist())
+        rows, shared = np.unique(rows, return_counts=True)
+        return rows.astype(np.intp), shared
+
+    def _signature_neighbours(self, keys: frozenset[str]) -> set[int]:
+        """The clusters with a member that shares two or more of ``keys`` and whose
+        ``signature_similarity`` with them (counted from the key lookup, for every such member at
+        once) reaches ``signature_neighbour_threshold``; ``keys`` has ``signature_min_keys``."""
+        rows, shared = self._rows_sharing(keys)
+        ends = self._key_ends.values
+        stored = ends[rows] - np.where(rows > 0, ends[rows - 1], 0)
+        shared = np.minimum(shared, stored)  # a key may have turned informative since
+        enough = shared >= 2
+        rows, shared, stored = rows[enough], shared[enough], stored[enough]
+        jaccard = shared / (len(keys) + stored - shared)
+        smaller = np.minimum(stored, len(keys))
+        contained = np.where(smaller >= self.config.signature_min_keys, 0.5 * shared / smaller, 0)
+        close = np.maximum(jaccard, contained) >= self.config.signature_neighbour_threshold
+        return set(self._clusters.values[rows[close]].tolist())
 
     def _nearest_clusters(self, centred: np.ndarray) -> set[int]:
         if self._centroid_sums is None:
@@ -697,7 +731,8 @@ class GroupingIndex:
         scores = self._signature_similarities(keys, rows)
         if centred is not None:
             has, vectors = self._stored_vectors(rows)
-            scores[has] += vectors @ centred.astype(np.float32)
+            if has.any():  # a signature neighbour can win on its signature, none embedded
+                scores[has] += vectors @ centred.astype(np.float32)
         return scores
 
     def similarity(self, doc: Document, article_id: int) -> float:

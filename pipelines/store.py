@@ -162,7 +162,9 @@ class ArticleStore:
         if article is None:
             return None
         text = article_text(session, article)
-        return embedding_text(article.title, text, self.grouping.embed_words)
+        return embedding_text(
+            article.title, text, self.grouping.embed_words, self.grouping.embed_chars
+        )
 
     def _keep_new_vectors(self, session: Session) -> None:
         """Store the vectors grouping computed for stored articles, so none is embedded twice."""

@@ -7,6 +7,7 @@ its language, as real multilingual models do, so centring has to remove the bias
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -242,9 +243,27 @@ def test_in_one_language_another_outlets_report_is_not_embedded(embedder: StoryE
     assert index.match(doc(SIGNED_EN_OTHER_OUTLET, "en")) is None
     assert embedder.calls == 0  # its only candidate holds another report in its language
 
-    index.add(2, 20, doc(f"storyplant {PLANT_RU}", "ru"))  # now a translation could exist
+    index.add(2, 20, doc(f"storyplant {PLANT_RU}", "ru"))  # another language, another story
     assert index.match(doc(SIGNED_EN_OTHER_OUTLET, "en")) is None
-    assert embedder.calls > 0
+    assert embedder.calls == 0  # still no cluster it could join
+
+
+def test_a_translation_the_signature_lsh_misses_is_embedded_for_as_a_neighbour(
+    embedder: StoryEmbedder,
+) -> None:
+    blind = GroupingConfig(
+        centring_prior=1.0, signature_only_threshold=1.1, signature_lsh_threshold=0.95
+    )
+    english = doc(f"storytroops {SIGNED_EN}", "en")
+    no_neighbours = replace(blind, signature_neighbour_threshold=1.1)
+    for config, joins in ((blind, True), (no_neighbours, False)):
+        index = learnt_languages(config, embedder, {10: english.embedding_text})
+        index.add(10, 200, english)
+        russian = doc(f"storytroops {SIGNED_RU}", "ru")
+        assert index._signature_clusters(index.informative_keys(russian.signature)) == set()
+        match = index.match(russian)
+        assert (match is not None and match.cluster_id == 200) is joins
+        assert (russian.vector is not None) is joins  # no neighbour: not embedded at all
 
 
 def test_a_candidate_clusters_members_are_embedded_on_demand_once(
@@ -332,12 +351,51 @@ def test_vectors_computed_for_stored_articles_are_kept(
 def test_what_is_embedded_counts_chinese_and_japanese_by_characters() -> None:
     from pipelines.embed import embedding_text
 
-    assert embedding_text("Title", "one two\n three four", 3) == "Title. one two three"
+    assert embedding_text("Title", "one two\n three four", 3, 360) == "Title. one two three"
     # No spaces: two Han or kana characters count as a word, so the whole article is not one.
     chinese = "印度尼西亚苏拉威西岛发生强烈地震，引发海啸。" * 20
-    assert embedding_text(None, chinese, 4) == "印度尼西亚苏拉威"
-    assert embedding_text(None, "2018年9月28日地震", 4) == "2018年9月"
-    assert embedding_text(None, "", 4) == ""
+    assert embedding_text(None, chinese, 4, 360) == "印度尼西亚苏拉威"
+    assert embedding_text(None, "2018年9月28日地震", 4, 360) == "2018年9月"
+    assert embedding_text(None, "", 4, 360) == ""
+    assert embedding_text(None, chinese, 200, 50) == embedding_text(None, chinese, 200, 10_000)
+
+
+def test_what_is_embedded_stops_at_the_last_whole_word_within_the_character_limit() -> None:
+    from pipelines.embed import embedding_text
+
+    russian = "Северокорейские военные отправились в регион из чувства долга"
+    assert embedding_text(None, russian, 64, 34) == "Северокорейские военные"
+    assert embedding_text(None, russian, 64, 36) == "Северокорейские военные отправились"
+    assert embedding_text(None, russian, 64, 37) == "Северокорейские военные отправились в"
+    assert embedding_text("Заголовок", russian, 3, 200) == "Заголовок. " + " ".join(
+        russian.split()[:3]
+    )
+
+
+def test_a_signature_neighbour_can_win_on_its_signature_with_no_member_embedded(
+    embedder: StoryEmbedder,
+) -> None:
+    blind = GroupingConfig(centring_prior=1.0, signature_lsh_threshold=0.95)
+    index = learnt_languages(blind, embedder, {})  # no text: stored members stay unembedded
+    index.add(10, 200, doc(f"storytroops {SIGNED_EN}", "en"))
+    match = index.match(doc(f"storytroops {SIGNED_RU}", "ru"))
+    assert match is not None and (match.cluster_id, match.article_id) == (200, 10)
+
+
+def test_a_thin_signature_embeds_no_member_of_a_cluster_it_cannot_join(
+    embedder: StoryEmbedder,
+) -> None:
+    texts = {
+        number: f"storyfarm Harvest report {number}: the cooperative sold 4,321 tonnes."
+        for number in range(10, 13)
+    }
+    index = learnt_languages(CONFIG, embedder, texts)
+    for number, text in texts.items():
+        index.add(number, 1000 + number, doc(text, "en"))
+    before = embedder.calls
+    other_outlet = doc("storyfarm Growers in the valley shipped 4,321 tonnes of grain.", "en")
+    assert index.match(other_outlet) is None
+    assert embedder.calls - before == 1  # itself, for the centroids; no member of the reports
 
 
 def test_embedding_for_a_thin_signature_is_bounded_however_many_clusters_share_a_key(
