@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Row, func, select, text, update
+from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -250,35 +251,42 @@ class ArticleStore:
         self._index_stale = False
 
     def _add_one(self, session: Session, new: NewArticle) -> StoreResult:
-        """Assign and store one article inside the batch's transaction, under a savepoint: a
-        URL that another writer stored meanwhile costs this article only, not the batch."""
+        """Assign and store one article inside the batch's transaction: a URL that another writer
+        stored meanwhile costs this article only, not the batch (a new story's rows are inserted
+        unless the URL is there, a member's under a savepoint)."""
         existing = self._stored_row(session, new.url)
         if existing is not None:
             return StoreResult(existing.id, existing.cluster_id, created=False)
         match = self.index.match(new.document)
         self._keep_new_vectors(session)
+        if match is None:
+            return self._start_cluster(session, new)
         try:
             with session.begin_nested():
-                if match is None:
-                    article = self._start_cluster(session, new)
-                else:
-                    article = self._join_cluster(session, new, match)
+                article = self._join_cluster(session, new, match)
         except IntegrityError:
-            row = self._stored_row(session, new.url)
-            if row is None:
+            stored = self._stored_concurrently(session, new.url)
+            if stored is None:
                 raise
-            logger.info("%s was stored concurrently; keeping the stored copy", new.url)
-            return StoreResult(row.id, row.cluster_id, created=False)
+            return stored
         self.index.add(article.id, article.cluster_id, new.document)
         self._index_changed = True
         return StoreResult(
             article.id,
             article.cluster_id,
             created=True,
-            new_cluster=match is None,
+            new_cluster=False,
             match_kind=MatchKind(article.match_kind),
             similarity=article.similarity,
         )
+
+    def _stored_concurrently(self, session: Session, url: str) -> StoreResult | None:
+        """What another writer stored under ``url`` meanwhile, if it did."""
+        row = self._stored_row(session, url)
+        if row is None:
+            return None
+        logger.info("%s was stored concurrently; keeping the stored copy", url)
+        return StoreResult(row.id, row.cluster_id, created=False)
 
     @staticmethod
     def _stored_row(session: Session, url: str) -> Row[Any] | None:
@@ -291,53 +299,81 @@ class ArticleStore:
         if self.engine.dialect.name == "postgresql":
             session.execute(text("select pg_advisory_xact_lock(:key)"), {"key": _GROUPING_LOCK})
 
-    def _new_row(self, new: NewArticle, cluster: Cluster) -> Article:
+    @staticmethod
+    def _row_values(new: NewArticle) -> dict[str, Any]:
+        """The columns of a new article row that do not depend on its cluster."""
         meta = new.article
         vector = new.document.vector
-        return Article(
-            url=new.url,
-            canonical_url=meta.canonical_url,
-            outlet=meta.outlet,
-            source=new.source,
-            query=new.query,
-            title=meta.title,
-            author=meta.author,
-            published=meta.published,
-            language=meta.language,
-            cluster=cluster,
-            text_sha256=new.document.fingerprint.text_sha256,
-            text_bytes=len(meta.text.encode("utf-8")),
-            signature=signature_to_bytes(new.document.fingerprint.minhash),
-            language_key=new.document.language,
-            extraction_strategy=meta.strategy,
-            date_source=meta.date_source,
-            modified=meta.modified,
-            modified_source=meta.modified_source,
-            language_source=meta.language_source,
-            authors=json.dumps(list(meta.authors), ensure_ascii=False) if meta.authors else None,
-            rendered=new.rendered,
-            signature_keys=" ".join(sorted(new.document.signature)),
-            embedding=None if vector is None else vector.astype(np.float32).tobytes(),
-            sentences=new.document.sentences or None,
-        )
+        return {
+            "url": new.url,
+            "canonical_url": meta.canonical_url,
+            "outlet": meta.outlet,
+            "source": new.source,
+            "query": new.query,
+            "title": meta.title,
+            "author": meta.author,
+            "published": meta.published,
+            "language": meta.language,
+            "text_sha256": new.document.fingerprint.text_sha256,
+            "text_bytes": len(meta.text.encode("utf-8")),
+            "signature": signature_to_bytes(new.document.fingerprint.minhash),
+            "language_key": new.document.language,
+            "extraction_strategy": meta.strategy,
+            "date_source": meta.date_source,
+            "modified": meta.modified,
+            "modified_source": meta.modified_source,
+            "language_source": meta.language_source,
+            "authors": json.dumps(list(meta.authors), ensure_ascii=False) if meta.authors else None,
+            "rendered": new.rendered,
+            "signature_keys": " ".join(sorted(new.document.signature)),
+            "embedding": None if vector is None else vector.astype(np.float32).tobytes(),
+            "sentences": new.document.sentences or None,
+        }
 
-    def _start_cluster(self, session: Session, new: NewArticle) -> Article:
-        cluster = Cluster(text=new.article.text)
-        article = self._new_row(new, cluster)
-        article.match_kind = MatchKind.ORIGINAL
-        article.similarity = 1.0
-        article.text_storage = Storage.REPRESENTATIVE
-        session.add_all([cluster, article])
-        session.flush()
-        cluster.representative = article
-        return article
+    def _start_cluster(self, session: Session, new: NewArticle) -> StoreResult:
+        """A new cluster with ``new`` as its representative, by three statements (cluster,
+        article unless its URL is stored, representative); no savepoint, no ORM flush."""
+        cluster_id = session.execute(
+            insert(Cluster).values(text=new.article.text).returning(Cluster.id)
+        ).scalar_one()
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        article_id = session.execute(
+            dialect.insert(Article)
+            .values(
+                **self._row_values(new),
+                cluster_id=cluster_id,
+                match_kind=MatchKind.ORIGINAL,
+                similarity=1.0,
+                text_storage=Storage.REPRESENTATIVE,
+            )
+            .on_conflict_do_nothing(index_elements=[Article.url])
+            .returning(Article.id)
+        ).scalar()
+        if article_id is None:  # another writer stored the URL since it was looked up
+            session.execute(delete(Cluster).where(Cluster.id == cluster_id))
+            stored = self._stored_concurrently(session, new.url)
+            assert stored is not None, "the insert met a stored URL"
+            return stored
+        session.execute(
+            update(Cluster).where(Cluster.id == cluster_id).values(representative_id=article_id)
+        )
+        self.index.add(article_id, cluster_id, new.document)
+        self._index_changed = True
+        return StoreResult(
+            article_id,
+            cluster_id,
+            created=True,
+            new_cluster=True,
+            match_kind=MatchKind.ORIGINAL,
+            similarity=1.0,
+        )
 
     def _join_cluster(self, session: Session, new: NewArticle, match: Match) -> Article:
         cluster = session.get_one(Cluster, match.cluster_id, with_for_update=True)
         members = list(cluster.members)  # loaded before the new row joins them
         representative = cluster.representative
         assert representative is not None
-        article = self._new_row(new, cluster)
+        article = Article(**self._row_values(new), cluster=cluster)
         article.matched_id = match.article_id
         article.match_kind = _relation(
             representative, new.document.fingerprint.text_sha256, new.document.language
