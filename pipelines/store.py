@@ -7,10 +7,24 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Row, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Insert,
+    Row,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -26,6 +40,19 @@ from pipelines.textdelta import EncodedText, Storage, decode, encode
 logger = logging.getLogger(__name__)
 
 _GROUPING_LOCK = 0x6E657773  # PostgreSQL advisory lock key for cluster assignment ("news")
+# a new story's statements, built once (SQLAlchemy Core on the mapped tables)
+_CLUSTERS: Table = Cluster.__table__  # type: ignore[assignment]
+_ARTICLES: Table = Article.__table__  # type: ignore[assignment]
+_NEW_CLUSTER = insert(_CLUSTERS).returning(_CLUSTERS.c.id)
+_DROP_CLUSTER = delete(_CLUSTERS).where(_CLUSTERS.c.id == bindparam("cluster"))
+_SET_REPRESENTATIVE = (
+    update(_CLUSTERS)
+    .where(_CLUSTERS.c.id == bindparam("cluster"))
+    .values(representative_id=bindparam("article"))
+)
+_STORED_ROW = select(_ARTICLES.c.id, _ARTICLES.c.cluster_id).where(
+    _ARTICLES.c.url == bindparam("url")
+)
 _INDEXED_COLUMNS = (
     Article.id,
     Article.cluster_id,
@@ -72,6 +99,17 @@ class TextTotals:
     @property
     def ratio(self) -> float:
         return self.stored / self.extracted if self.extracted else 0.0
+
+
+@cache
+def _new_article(dialect: str) -> Insert:
+    """Insert an article row unless its URL is stored (then it returns no id)."""
+    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert_into(_ARTICLES)
+        .on_conflict_do_nothing(index_elements=[_ARTICLES.c.url])
+        .returning(_ARTICLES.c.id)
+    )
 
 
 def stored_text(article: Article) -> EncodedText:
@@ -290,9 +328,7 @@ class ArticleStore:
 
     @staticmethod
     def _stored_row(session: Session, url: str) -> Row[Any] | None:
-        return session.execute(
-            select(Article.id, Article.cluster_id).where(Article.url == url)
-        ).first()
+        return session.connection().execute(_STORED_ROW, {"url": url}).first()
 
     def _serialise(self, session: Session) -> None:
         """On PostgreSQL, wait for the grouping lock (held until this transaction ends)."""
@@ -333,30 +369,22 @@ class ArticleStore:
     def _start_cluster(self, session: Session, new: NewArticle) -> StoreResult:
         """A new cluster with ``new`` as its representative, by three statements (cluster,
         article unless its URL is stored, representative); no savepoint, no ORM flush."""
-        cluster_id = session.execute(
-            insert(Cluster).values(text=new.article.text).returning(Cluster.id)
-        ).scalar_one()
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        article_id = session.execute(
-            dialect.insert(Article)
-            .values(
-                **self._row_values(new),
-                cluster_id=cluster_id,
-                match_kind=MatchKind.ORIGINAL,
-                similarity=1.0,
-                text_storage=Storage.REPRESENTATIVE,
-            )
-            .on_conflict_do_nothing(index_elements=[Article.url])
-            .returning(Article.id)
-        ).scalar()
+        connection = session.connection()
+        cluster_id = connection.execute(_NEW_CLUSTER, {"text": new.article.text}).scalar_one()
+        values = self._row_values(new)
+        values.update(
+            cluster_id=cluster_id,
+            match_kind=MatchKind.ORIGINAL.value,
+            similarity=1.0,
+            text_storage=Storage.REPRESENTATIVE.value,
+        )
+        article_id = connection.execute(_new_article(self.engine.dialect.name), values).scalar()
         if article_id is None:  # another writer stored the URL since it was looked up
-            session.execute(delete(Cluster).where(Cluster.id == cluster_id))
+            connection.execute(_DROP_CLUSTER, {"cluster": cluster_id})
             stored = self._stored_concurrently(session, new.url)
             assert stored is not None, "the insert met a stored URL"
             return stored
-        session.execute(
-            update(Cluster).where(Cluster.id == cluster_id).values(representative_id=article_id)
-        )
+        connection.execute(_SET_REPRESENTATIVE, {"cluster": cluster_id, "article": article_id})
         self.index.add(article_id, cluster_id, new.document)
         self._index_changed = True
         return StoreResult(
