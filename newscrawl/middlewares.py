@@ -1,5 +1,9 @@
-"""Downloader middleware for incremental crawls: stored articles are not fetched again, and
-listings are asked for conditionally (ETag / Last-Modified), so an unchanged feed costs a 304.
+"""Middlewares for incremental crawls: stored articles are not requested again, and listings are
+asked for conditionally (ETag / Last-Modified), so an unchanged feed costs a 304.
+
+Which article URLs are stored is asked once per chunk of a callback's requests (a listing's
+leads), not once per request; if the database cannot answer, the chunk is fetched (the store
+then recognises what it has, or pauses the crawl until the database is back).
 
 A listing's validators are saved only when the crawl ends cleanly (finished, no article failed to
 download or to be stored, no error logged): a crawl that is killed or loses articles half-way
@@ -7,24 +11,98 @@ reads its listings in full next time, so no article of an unchanged listing is s
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any
+
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
-from pipelines.database import open_database
+from pipelines.database import is_unavailable, open_database
 from pipelines.runs import CrawlLedger
+
+logger = logging.getLogger(__name__)
 
 ARTICLE = "article"
 LISTING = "listing"
+LOOKUP_CHUNK = 100  # a callback's outputs looked up together
 
 
-class IncrementalFetchMiddleware:
-    """Requests carry ``meta["newscrawl"]``: ``article`` or ``listing``; others pass untouched."""
+def _ledger(crawler: Crawler) -> CrawlLedger:
+    return CrawlLedger(open_database(crawler.settings.get("DATABASE_URL")))
+
+
+class StoredArticleFilter:
+    """Spider middleware: drops the article requests (``meta["newscrawl"] == "article"``) whose
+    URL is stored, looked up in one query per chunk of a callback's output."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.skip_stored = crawler.settings.getbool("INCREMENTAL_SKIP_STORED")
+        self._ledger: CrawlLedger | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoredArticleFilter:
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterator[Any]:
+        outputs = iter(result)
+        while chunk := list(islice(outputs, LOOKUP_CHUNK)):
+            yield from self._unstored(chunk)
+
+    async def process_spider_output_async(
+        self, response: Response, result: AsyncIterator[Any]
+    ) -> AsyncIterator[Any]:
+        chunk: list[Any] = []
+        async for output in result:
+            chunk.append(output)
+            if len(chunk) == LOOKUP_CHUNK:
+                for kept in self._unstored(chunk):
+                    yield kept
+                chunk = []
+        for kept in self._unstored(chunk):
+            yield kept
+
+    def _unstored(self, outputs: Sequence[Any]) -> Iterator[Any]:
+        articles = [
+            o for o in outputs if isinstance(o, Request) and o.meta.get("newscrawl") == ARTICLE
+        ]
+        urls = [request.url for request in articles]
+        stored = self._stored(urls) if urls and self.skip_stored else set()
+        dropped = {id(request) for request in articles if request.url in stored}
+        assert self.crawler.stats is not None
+        for output in outputs:
+            if id(output) in dropped:
+                self.crawler.stats.inc_value("newscrawl/skipped/already_stored")
+                continue
+            yield output
+
+    def _stored(self, urls: list[str]) -> set[str]:
+        try:
+            if self._ledger is None:
+                self._ledger = _ledger(self.crawler)
+            return self._ledger.stored_among(urls)
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            logger.warning("cannot ask the database which URLs are stored (%s); fetching", error)
+            return set()
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self._ledger is not None:
+            self._ledger.engine.dispose()
+
+
+class IncrementalFetchMiddleware:
+    """Downloader middleware: requests with ``meta["newscrawl"] == "listing"`` are conditional;
+    others pass untouched."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
         self.conditional = crawler.settings.getbool("INCREMENTAL_CONDITIONAL_LISTINGS")
         self._ledger: CrawlLedger | None = None
         self._validators: dict[str, tuple[str | None, str | None]] = {}
@@ -38,7 +116,7 @@ class IncrementalFetchMiddleware:
     @property
     def ledger(self) -> CrawlLedger:
         if self._ledger is None:
-            self._ledger = CrawlLedger(open_database(self.crawler.settings.get("DATABASE_URL")))
+            self._ledger = _ledger(self.crawler)
         return self._ledger
 
     def _count(self, key: str) -> None:
@@ -46,11 +124,7 @@ class IncrementalFetchMiddleware:
         self.crawler.stats.inc_value(f"newscrawl/{key}")
 
     def process_request(self, request: Request) -> None:
-        kind = request.meta.get("newscrawl")
-        if kind == ARTICLE and self.skip_stored and self.ledger.is_stored(request.url):
-            self._count("skipped/already_stored")
-            raise IgnoreRequest(f"already stored: {request.url}")
-        if kind == LISTING and self.conditional:
+        if request.meta.get("newscrawl") == LISTING and self.conditional:
             etag, last_modified = self.ledger.validators(request.url)
             if etag:
                 request.headers.setdefault("If-None-Match", etag)

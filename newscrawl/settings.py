@@ -36,6 +36,7 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
 
+SPIDER_MIDDLEWARES = {"newscrawl.middlewares.StoredArticleFilter": 50}
 DOWNLOADER_MIDDLEWARES = {
     "newscrawl.guards.PrivateAddressGuard": 40,
     "newscrawl.guards.DomainPageCap": 45,

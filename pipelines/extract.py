@@ -54,7 +54,9 @@ logger = logging.getLogger(__name__)
 Favor = Literal["precision", "balanced", "recall"]
 FAVORS: tuple[str, ...] = ("precision", "balanced", "recall")
 _BINARY_SAMPLE = 4096
-_LANGID_SAMPLE = 3000
+# characters of text py3langid reads: on the 181 Zyte pages it names the same languages as from
+# 3000 (NTREX dev: 1254 of 1260 texts; six Serbian ones swap Bosnian/Croatian), in 55% of the time
+_LANGID_SAMPLE = 1000
 _OVERRULE_DECLARED_LANGUAGE = 0.95  # detection this sure beats a page's declared language
 
 

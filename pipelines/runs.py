@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,10 @@ class CrawlLedger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def is_stored(self, url: str) -> bool:
+    def stored_among(self, urls: Sequence[str]) -> set[str]:
+        """The URLs of ``urls`` that an article is stored under (one query)."""
         with self.engine.connect() as connection:
-            return connection.scalar(select(Article.id).where(Article.url == url)) is not None
+            return set(connection.scalars(select(Article.url).where(Article.url.in_(set(urls)))))
 
     def start_run(self, query: str, sources: str | None) -> int:
         with Session(self.engine) as session, session.begin():

@@ -7,10 +7,25 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, Row, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Insert,
+    Row,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +40,19 @@ from pipelines.textdelta import EncodedText, Storage, decode, encode
 logger = logging.getLogger(__name__)
 
 _GROUPING_LOCK = 0x6E657773  # PostgreSQL advisory lock key for cluster assignment ("news")
+# a new story's statements, built once (SQLAlchemy Core on the mapped tables)
+_CLUSTERS: Table = Cluster.__table__  # type: ignore[assignment]
+_ARTICLES: Table = Article.__table__  # type: ignore[assignment]
+_NEW_CLUSTER = insert(_CLUSTERS).returning(_CLUSTERS.c.id)
+_DROP_CLUSTER = delete(_CLUSTERS).where(_CLUSTERS.c.id == bindparam("cluster"))
+_SET_REPRESENTATIVE = (
+    update(_CLUSTERS)
+    .where(_CLUSTERS.c.id == bindparam("cluster"))
+    .values(representative_id=bindparam("article"))
+)
+_STORED_ROW = select(_ARTICLES.c.id, _ARTICLES.c.cluster_id).where(
+    _ARTICLES.c.url == bindparam("url")
+)
 _INDEXED_COLUMNS = (
     Article.id,
     Article.cluster_id,
@@ -71,6 +99,17 @@ class TextTotals:
     @property
     def ratio(self) -> float:
         return self.stored / self.extracted if self.extracted else 0.0
+
+
+@cache
+def _new_article(dialect: str) -> Insert:
+    """Insert an article row unless its URL is stored (then it returns no id)."""
+    insert_into = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert_into(_ARTICLES)
+        .on_conflict_do_nothing(index_elements=[_ARTICLES.c.url])
+        .returning(_ARTICLES.c.id)
+    )
 
 
 def stored_text(article: Article) -> EncodedText:
@@ -252,94 +291,119 @@ class ArticleStore:
         self._index_stale = False
 
     def _add_one(self, session: Session, new: NewArticle) -> StoreResult:
-        """Assign and store one article inside the batch's transaction, under a savepoint: a
-        URL that another writer stored meanwhile costs this article only, not the batch."""
+        """Assign and store one article inside the batch's transaction: a URL that another writer
+        stored meanwhile costs this article only, not the batch (a new story's rows are inserted
+        unless the URL is there, a member's under a savepoint)."""
         existing = self._stored_row(session, new.url)
         if existing is not None:
             return StoreResult(existing.id, existing.cluster_id, created=False)
         match = self.index.match(new.document)
         self._keep_new_vectors(session)
+        if match is None:
+            return self._start_cluster(session, new)
         try:
             with session.begin_nested():
-                if match is None:
-                    article = self._start_cluster(session, new)
-                else:
-                    article = self._join_cluster(session, new, match)
+                article = self._join_cluster(session, new, match)
         except IntegrityError:
-            row = self._stored_row(session, new.url)
-            if row is None:
+            stored = self._stored_concurrently(session, new.url)
+            if stored is None:
                 raise
-            logger.info("%s was stored concurrently; keeping the stored copy", new.url)
-            return StoreResult(row.id, row.cluster_id, created=False)
+            return stored
         self.index.add(article.id, article.cluster_id, new.document)
         self._index_changed = True
         return StoreResult(
             article.id,
             article.cluster_id,
             created=True,
-            new_cluster=match is None,
+            new_cluster=False,
             match_kind=MatchKind(article.match_kind),
             similarity=article.similarity,
         )
 
+    def _stored_concurrently(self, session: Session, url: str) -> StoreResult | None:
+        """What another writer stored under ``url`` meanwhile, if it did."""
+        row = self._stored_row(session, url)
+        if row is None:
+            return None
+        logger.info("%s was stored concurrently; keeping the stored copy", url)
+        return StoreResult(row.id, row.cluster_id, created=False)
+
     @staticmethod
     def _stored_row(session: Session, url: str) -> Row[Any] | None:
-        return session.execute(
-            select(Article.id, Article.cluster_id).where(Article.url == url)
-        ).first()
+        return session.connection().execute(_STORED_ROW, {"url": url}).first()
 
     def _serialise(self, session: Session) -> None:
         """On PostgreSQL, wait for the grouping lock (held until this transaction ends)."""
         if self.engine.dialect.name == "postgresql":
             session.execute(text("select pg_advisory_xact_lock(:key)"), {"key": _GROUPING_LOCK})
 
-    def _new_row(self, new: NewArticle, cluster: Cluster) -> Article:
+    @staticmethod
+    def _row_values(new: NewArticle) -> dict[str, Any]:
+        """The columns of a new article row that do not depend on its cluster."""
         meta = new.article
         vector = new.document.vector
-        return Article(
-            url=new.url,
-            canonical_url=meta.canonical_url,
-            outlet=meta.outlet,
-            source=new.source,
-            query=new.query,
-            title=meta.title,
-            author=meta.author,
-            published=meta.published,
-            language=meta.language,
-            cluster=cluster,
-            text_sha256=new.document.fingerprint.text_sha256,
-            text_bytes=len(meta.text.encode("utf-8")),
-            signature=signature_to_bytes(new.document.fingerprint.minhash),
-            language_key=new.document.language,
-            extraction_strategy=meta.strategy,
-            date_source=meta.date_source,
-            modified=meta.modified,
-            modified_source=meta.modified_source,
-            language_source=meta.language_source,
-            authors=json.dumps(list(meta.authors), ensure_ascii=False) if meta.authors else None,
-            rendered=new.rendered,
-            signature_keys=" ".join(sorted(new.document.signature)),
-            embedding=None if vector is None else vector.astype(np.float32).tobytes(),
-            sentences=new.document.sentences or None,
-        )
+        return {
+            "url": new.url,
+            "canonical_url": meta.canonical_url,
+            "outlet": meta.outlet,
+            "source": new.source,
+            "query": new.query,
+            "title": meta.title,
+            "author": meta.author,
+            "published": meta.published,
+            "language": meta.language,
+            "text_sha256": new.document.fingerprint.text_sha256,
+            "text_bytes": len(meta.text.encode("utf-8")),
+            "signature": signature_to_bytes(new.document.fingerprint.minhash),
+            "language_key": new.document.language,
+            "extraction_strategy": meta.strategy,
+            "date_source": meta.date_source,
+            "modified": meta.modified,
+            "modified_source": meta.modified_source,
+            "language_source": meta.language_source,
+            "authors": json.dumps(list(meta.authors), ensure_ascii=False) if meta.authors else None,
+            "rendered": new.rendered,
+            "signature_keys": " ".join(sorted(new.document.signature)),
+            "embedding": None if vector is None else vector.astype(np.float32).tobytes(),
+            "sentences": new.document.sentences or None,
+        }
 
-    def _start_cluster(self, session: Session, new: NewArticle) -> Article:
-        cluster = Cluster(text=new.article.text)
-        article = self._new_row(new, cluster)
-        article.match_kind = MatchKind.ORIGINAL
-        article.similarity = 1.0
-        article.text_storage = Storage.REPRESENTATIVE
-        session.add_all([cluster, article])
-        session.flush()
-        cluster.representative = article
-        return article
+    def _start_cluster(self, session: Session, new: NewArticle) -> StoreResult:
+        """A new cluster with ``new`` as its representative, by three statements (cluster,
+        article unless its URL is stored, representative); no savepoint, no ORM flush."""
+        connection = session.connection()
+        cluster_id = connection.execute(_NEW_CLUSTER, {"text": new.article.text}).scalar_one()
+        values = self._row_values(new)
+        values.update(
+            cluster_id=cluster_id,
+            match_kind=MatchKind.ORIGINAL.value,
+            similarity=1.0,
+            text_storage=Storage.REPRESENTATIVE.value,
+        )
+        article_id = connection.execute(_new_article(self.engine.dialect.name), values).scalar()
+        if article_id is None:  # another writer stored the URL since it was looked up
+            connection.execute(_DROP_CLUSTER, {"cluster": cluster_id})
+            stored = self._stored_concurrently(session, new.url)
+            assert stored is not None, "the insert met a stored URL"
+            return stored
+        connection.execute(_SET_REPRESENTATIVE, {"cluster": cluster_id, "article": article_id})
+        self.index.add(article_id, cluster_id, new.document)
+        self._index_changed = True
+        return StoreResult(
+            article_id,
+            cluster_id,
+            created=True,
+            new_cluster=True,
+            match_kind=MatchKind.ORIGINAL,
+            similarity=1.0,
+        )
 
     def _join_cluster(self, session: Session, new: NewArticle, match: Match) -> Article:
         cluster = session.get_one(Cluster, match.cluster_id, with_for_update=True)
         members = list(cluster.members)  # loaded before the new row joins them
         representative = cluster.representative
         assert representative is not None
-        article = self._new_row(new, cluster)
+        article = Article(**self._row_values(new), cluster=cluster)
         article.matched_id = match.article_id
         article.match_kind = _relation(
             representative, new.document.fingerprint.text_sha256, new.document.language

@@ -240,8 +240,9 @@ def test_a_failed_batch_leaves_the_index_as_committed(store: ArticleStore) -> No
     assert member_text(store.engine, rewrite.article_id) == REWRITE
 
 
+@pytest.mark.parametrize("text", [REWRITE, OTHER], ids=["joining a cluster", "a new story"])
 def test_a_url_stored_concurrently_costs_only_its_own_article(
-    store: ArticleStore, monkeypatch: pytest.MonkeyPatch
+    store: ArticleStore, monkeypatch: pytest.MonkeyPatch, text: str
 ) -> None:
     elsewhere = ArticleStore(store.engine, CONFIG)  # another process
     theirs = elsewhere.add(new_article("https://a.example/1", ORIGINAL, T0))
@@ -256,7 +257,7 @@ def test_a_url_stored_concurrently_costs_only_its_own_article(
     monkeypatch.setattr(ArticleStore, "_stored_row", staticmethod(stale_first_lookup))
     mine, other = store.add_batch(
         [
-            new_article("https://a.example/1", REWRITE, T0),
+            new_article("https://a.example/1", text, T0),
             new_article("https://c.example/3", OTHER, T0),
         ]
     )

@@ -229,8 +229,6 @@ class TopicSpider(scrapy.Spider):
             return
         if failure.check(IgnoreRequest) and not failure.check(HttpError):
             message = failure.getErrorMessage()
-            if message.startswith("already stored"):
-                return  # the incremental middleware counted it
             self._count("articles/refused")
             self.logger.warning("not fetching %s: %s", request.url, message)
             return
