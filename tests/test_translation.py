@@ -382,16 +382,22 @@ def test_a_signature_neighbour_can_win_on_its_signature_with_no_member_embedded(
     assert match is not None and (match.cluster_id, match.article_id) == (200, 10)
 
 
-def test_a_thin_signature_embeds_no_member_of_a_cluster_it_cannot_join(
-    embedder: StoryEmbedder,
-) -> None:
+def harvest_reports(embedder: StoryEmbedder, count: int) -> GroupingIndex:
+    """An index holding ``count`` one-article clusters of English reports sharing the key 4321."""
     texts = {
         number: f"storyfarm Harvest report {number}: the cooperative sold 4,321 tonnes."
-        for number in range(10, 13)
+        for number in range(10, 10 + count)
     }
     index = learnt_languages(CONFIG, embedder, texts)
     for number, text in texts.items():
         index.add(number, 1000 + number, doc(text, "en"))
+    return index
+
+
+def test_a_thin_signature_embeds_no_member_of_a_cluster_it_cannot_join(
+    embedder: StoryEmbedder,
+) -> None:
+    index = harvest_reports(embedder, 3)
     before = embedder.calls
     other_outlet = doc("storyfarm Growers in the valley shipped 4,321 tonnes of grain.", "en")
     assert index.match(other_outlet) is None
@@ -401,13 +407,7 @@ def test_a_thin_signature_embeds_no_member_of_a_cluster_it_cannot_join(
 def test_embedding_for_a_thin_signature_is_bounded_however_many_clusters_share_a_key(
     embedder: StoryEmbedder,
 ) -> None:
-    texts = {
-        number: f"storyfarm Harvest report {number}: the cooperative sold 4,321 tonnes."
-        for number in range(10, 19)
-    }
-    index = learnt_languages(CONFIG, embedder, texts)
-    for number, text in texts.items():  # 9 one-article clusters sharing the key 4321
-        index.add(number, 1000 + number, doc(text, "en"))
+    index = harvest_reports(embedder, 9)
     before = embedder.calls
     index.match(doc("storyfarm Кооператив продал 4 321 тонну.", "ru"))
     assert embedder.calls - before == CONFIG.candidate_clusters + 1  # 5 of the 9, and itself
