@@ -29,12 +29,14 @@ The rule, for a new article (see docs/grouping.md for why):
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 
 import numpy as np
 
@@ -103,14 +105,15 @@ class Match:
     kind: MatchKind
 
 
+@lru_cache(maxsize=8192)
+def _letter_script(char: str) -> str:
+    return unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+
+
 def script_of(text: str, sample: int = 400) -> str:
-    """The dominant Unicode script of the text's letters (``LATIN``, ``CYRILLIC``, ``CJK``…)."""
-    scripts: Counter[str] = Counter()
-    for char in text:
-        if char.isalpha():
-            scripts[unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]] += 1
-            if sum(scripts.values()) >= sample:
-                break
+    """The dominant Unicode script of the text's first ``sample`` letters (``LATIN``,
+    ``CYRILLIC``, ``CJK``…)."""
+    scripts = Counter(map(_letter_script, itertools.islice(filter(str.isalpha, text), sample)))
     return scripts.most_common(1)[0][0] if scripts else "NONE"
 
 
