@@ -215,12 +215,6 @@ class ArticleStore:
                 .values(embedding=vector.astype(np.float32).tobytes())
             )
 
-    def is_stored(self, url: str) -> bool:
-        """True when an article with this URL is stored."""
-        with self.engine.connect() as connection:
-            found = connection.scalar(select(Article.id).where(Article.url == url))
-        return found is not None
-
     def text_totals(self) -> TextTotals:
         """Bytes of text extracted versus bytes kept (cluster texts plus member payloads)."""
         with self.engine.connect() as connection:
@@ -309,15 +303,28 @@ class ArticleStore:
             if stored is None:
                 raise
             return stored
-        self.index.add(article.id, article.cluster_id, new.document)
+        kind = MatchKind(article.match_kind)
+        return self._indexed(new, article.id, article.cluster_id, kind, article.similarity)
+
+    def _indexed(
+        self,
+        new: NewArticle,
+        article_id: int,
+        cluster_id: int,
+        kind: MatchKind,
+        similarity: float | None,
+        new_cluster: bool = False,
+    ) -> StoreResult:
+        """Teach the index a newly stored article; what storing it did."""
+        self.index.add(article_id, cluster_id, new.document)
         self._index_changed = True
         return StoreResult(
-            article.id,
-            article.cluster_id,
+            article_id,
+            cluster_id,
             created=True,
-            new_cluster=False,
-            match_kind=MatchKind(article.match_kind),
-            similarity=article.similarity,
+            new_cluster=new_cluster,
+            match_kind=kind,
+            similarity=similarity,
         )
 
     def _stored_concurrently(self, session: Session, url: str) -> StoreResult | None:
@@ -387,16 +394,7 @@ class ArticleStore:
             assert stored is not None, "the insert met a stored URL"
             return stored
         connection.execute(_SET_REPRESENTATIVE, {"cluster": cluster_id, "article": article_id})
-        self.index.add(article_id, cluster_id, new.document)
-        self._index_changed = True
-        return StoreResult(
-            article_id,
-            cluster_id,
-            created=True,
-            new_cluster=True,
-            match_kind=MatchKind.ORIGINAL,
-            similarity=1.0,
-        )
+        return self._indexed(new, article_id, cluster_id, MatchKind.ORIGINAL, 1.0, new_cluster=True)
 
     def _join_cluster(self, session: Session, new: NewArticle, match: Match) -> Article:
         cluster = session.get_one(Cluster, match.cluster_id, with_for_update=True)
