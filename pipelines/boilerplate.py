@@ -124,22 +124,22 @@ def join_split_body(tree: HtmlElement, text: str) -> tuple[str, int]:
     article = _article_of(body)
     inside = set(body.iter())
     around = set(body.iterancestors())
-    siblings = [
-        element
-        for element in tree.iter(body.tag)
-        if element.get("class") == body_class
-        and element is not body
-        and element not in inside
-        and element not in around
-        and _article_of(element) is article
-        and not _excluded(element)
-    ]
-    if not siblings:
-        return text, 0
-    position = {element: index for index, element in enumerate(tree.iter())}
+    siblings: list[tuple[HtmlElement, bool]] = []  # each with whether it comes before the body
+    before_body = True
+    for element in tree.iter(body.tag):  # in page order, the body among them
+        if element is body:
+            before_body = False
+        elif (
+            element.get("class") == body_class
+            and element not in inside
+            and element not in around
+            and _article_of(element) is article
+            and not _excluded(element)
+        ):
+            siblings.append((element, before_body))
     before: list[str] = []
     after: list[str] = []
-    for sibling in siblings:
+    for sibling, comes_before in siblings:
         paragraphs = []
         for paragraph in sibling.iter("p"):
             line = " ".join(paragraph.text_content().split())
@@ -150,7 +150,7 @@ def join_split_body(tree: HtmlElement, text: str) -> tuple[str, int]:
             _MIN_JOINED_CHARS
         ):
             continue
-        (before if position[sibling] < position[body] else after).extend(paragraphs)
+        (before if comes_before else after).extend(paragraphs)
     if not before and not after:
         return text, 0
     return "\n".join([*before, text, *after]), len(before) + len(after)

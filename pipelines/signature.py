@@ -8,6 +8,7 @@ one article share many of these keys; two different stories about the same place
 
 from __future__ import annotations
 
+import codecs
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -32,6 +33,8 @@ _MONTH_STEMS: dict[int, tuple[str, ...]] = {
     12: ("dec", "dez", "dic", "dek", "dets", "grud", "aralik", "snezh"),
 }
 _MONTH_WORD = re.compile(r"^[a-z]{3,12}$")
+# numbers and words of folded, lower-cased (ASCII) text
+_DATE_TOKEN = re.compile(r"[0-9]+|[a-z]+", re.ASCII)
 # Each stem's month (the earliest, were a stem listed twice); a word's month is the earliest
 # among the stems it starts with, looked up by prefix rather than tried stem by stem.
 _MONTH_BY_STEM = {
@@ -49,9 +52,43 @@ _SCALES_BY_WORD: tuple[tuple[str, int], ...] = (
     ("trillion", 12), ("trln", 12),
 )  # fmt: skip
 _SCALES = tuple(sorted(_SCALES_BY_WORD, key=lambda entry: -len(entry[0])))  # longest prefix first
-_NUMBER = re.compile(r"\d+(?:[ \u00a0\u202f.,'’]\d{3})+(?![\d])|\d+(?:[.,]\d+)?")
-_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_SENTENCE_END = re.compile(r"[.!?…:;\"«»“”\n]\s*$")
+_SCALE = re.compile("|".join(prefix for prefix, _ in _SCALES))  # the first that matches wins
+_POWERS = dict(_SCALES)
+# A number with groups of three digits (then no digit), or with decimals: both alternatives
+# start with the digits, so that the search skips to the next digit.
+_NUMBER = re.compile(r"\d+(?:(?:[ \u00a0\u202f.,'’]\d{3})+(?!\d)|(?:[.,]\d+)?)")
+_GROUPED = re.compile(r"\d+(?:[ .,'’]\d{3})+")
+_YEAR = re.compile(r"(1[89]|20)\d\d")
+_LETTER = r"[^\W\d_]"
+_SENTENCE_END = '[.!?…:;"«»“”\n]'
+
+
+def _upper_case_letters(last: int) -> str:
+    """A regex class of the letters up to code point ``last`` that are upper case."""
+    letter = re.compile(_LETTER)
+    upper = [cp for cp in range(last + 1) if chr(cp).isupper() and letter.match(chr(cp))]
+    runs = [[upper[0], upper[0]]]
+    for cp in upper[1:]:
+        if cp == runs[-1][1] + 1:
+            runs[-1][1] = cp
+        else:
+            runs.append([cp, cp])
+    return "".join(f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in runs)
+
+
+def _name_pattern(first: str) -> re.Pattern[str]:
+    """Words (maximal runs of letters) of three letters or more starting with ``first`` that do
+    not follow sentence-ending punctuation and at most two white-space characters."""
+    not_after = "".join(f"(?<!{_SENTENCE_END}{gap}.)" for gap in ("", r"\s", r"\s\s"))
+    return re.compile(f"{first}(?<!{_LETTER}.){not_after}{_LETTER}{{2,}}")
+
+
+# A name's candidates: its first letter upper case. Scanning for one class of the Basic
+# Multilingual Plane's upper-case letters is several times faster than testing every word; a
+# text with characters beyond that plane (rare) has every word's first letter tested instead.
+_BMP_NAME = _name_pattern(f"[{_upper_case_letters(0xFFFF)}]")
+_ANY_NAME = _name_pattern(_LETTER)
+_BEYOND_BMP = re.compile("[\U00010000-\U0010ffff]")
 
 # Digraphs that spell one consonant in some language, folded before vowels are dropped.
 _DIGRAPHS = (
@@ -74,12 +111,33 @@ class _Transliteration(dict[int, str]):
 
 
 _TRANSLITERATION = _Transliteration()
+# anyascii leaves ASCII as it is, so a text with few other characters is transliterated fastest
+# by the ASCII codec, calling back for each run of them; ``str.translate`` looks up every
+# character, which is faster once the runs are many (a text in another script)
+_TRANSLITERATE_RUNS = "newscrawl.transliterate"
+_FEW_NON_ASCII = 1 / 16  # UTF-8 bytes beyond one per character, against the length
+
+
+def _transliterate_run(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: the run of characters the ASCII codec refused, transliterated."""
+    assert isinstance(error, UnicodeEncodeError)
+    return error.object[error.start : error.end].translate(_TRANSLITERATION), error.end
+
+
+codecs.register_error(_TRANSLITERATE_RUNS, _transliterate_run)
 
 
 def fold(text: str) -> str:
     """NFKC, transliterated to ASCII."""
     normalized = unicodedata.normalize("NFKC", text)
-    return normalized if normalized.isascii() else normalized.translate(_TRANSLITERATION)
+    if normalized.isascii():
+        return normalized
+    if (
+        len(normalized.encode("utf-8", "surrogatepass")) - len(normalized)
+        < len(normalized) * _FEW_NON_ASCII
+    ):
+        return normalized.encode("ascii", _TRANSLITERATE_RUNS).decode("ascii")
+    return normalized.translate(_TRANSLITERATION)
 
 
 @lru_cache(maxsize=1 << 16)  # names recur across a crawl's articles
@@ -96,7 +154,7 @@ def skeleton(word: str) -> str:
 
 def _number_value(raw: str) -> float | None:
     digits = raw.replace("\u00a0", " ").replace("\u202f", " ")
-    if re.fullmatch(r"\d+(?:[ .,'’]\d{3})+", digits):
+    if _GROUPED.fullmatch(digits):
         return float(re.sub(r"\D", "", digits))
     try:
         return float(digits.replace(",", "."))
@@ -106,10 +164,8 @@ def _number_value(raw: str) -> float | None:
 
 def _scale_after(text: str, end: int) -> int:
     following = fold(text[end : end + 16]).lower().lstrip(" .")
-    for prefix, power in _SCALES:
-        if following.startswith(prefix):
-            return power
-    return 0
+    scale = _SCALE.match(following)
+    return _POWERS[scale.group()] if scale else 0
 
 
 def numbers(text: str) -> dict[str, str]:
@@ -121,7 +177,7 @@ def numbers(text: str) -> dict[str, str]:
         value = _number_value(raw)
         if value is None:
             continue
-        if re.fullmatch(r"(1[89]|20)\d\d", raw):
+        if _YEAR.fullmatch(raw):
             found.setdefault(f"y{raw}", raw)
             continue
         power = _scale_after(text, match.end())
@@ -147,7 +203,7 @@ def month_of(word: str) -> int | None:
 
 def date_keys(text: str) -> Iterator[str]:
     """``m09`` for a month next to a number, ``d09-30`` when the number is a day."""
-    tokens = re.findall(r"\d+|[^\W\d_]+", fold(text).lower())
+    tokens = _DATE_TOKEN.findall(fold(text).lower())
     head = _STEM_LENGTHS[0]
     months = {  # words repeat: look each up once
         token: month
@@ -172,13 +228,10 @@ def date_keys(text: str) -> Iterator[str]:
 
 def name_keys(text: str) -> Iterator[str]:
     """Skeletons of capitalised words that do not open a sentence (names, in cased scripts)."""
-    for match in _WORD.finditer(text):
+    pattern = _ANY_NAME if _BEYOND_BMP.search(text) else _BMP_NAME
+    for match in pattern.finditer(text):
         word = match.group()
-        if not word[0].isupper() or len(word) < 3 or (word.isupper() and len(word) > 5):
-            continue
-        if match.start() == 0 or _SENTENCE_END.search(
-            text[max(0, match.start() - 3) : match.start()]
-        ):
+        if not word[0].isupper() or (word.isupper() and len(word) > 5) or match.start() == 0:
             continue
         key = skeleton(word)
         if len(key) >= 2:

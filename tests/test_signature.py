@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 
 import pytest
+from anyascii import anyascii
 
 from pipelines.signature import (
     _MONTH_STEMS,
+    _NUMBER,
     date_keys,
+    fold,
     month_of,
     name_keys,
     number_keys,
@@ -128,3 +132,78 @@ def test_month_lookup_by_prefix_equals_trying_every_stem() -> None:
     words += ["".join(rng.choices("abcdeilmnorstuvyz", k=rng.randint(3, 8))) for _ in range(5000)]
     assert [month_of(w) for w in words] == [_month_tried_stem_by_stem(w) for w in words]
     assert sum(month_of(w) is not None for w in words) > 400  # many of the words name months
+
+
+_AS_FIRST_WRITTEN_WORD = re.compile(r"[^\W\d_]+")
+_AS_FIRST_WRITTEN_SENTENCE_END = re.compile(r"[.!?…:;\"«»“”\n]\s*$")
+
+
+def _name_keys_word_by_word(text: str) -> list[str]:
+    """``name_keys`` as it was first written: every word tested in turn."""
+    keys = []
+    for match in _AS_FIRST_WRITTEN_WORD.finditer(text):
+        word, start = match.group(), match.start()
+        if not word[0].isupper() or len(word) < 3 or (word.isupper() and len(word) > 5):
+            continue
+        if start == 0 or _AS_FIRST_WRITTEN_SENTENCE_END.search(text[max(0, start - 3) : start]):
+            continue
+        if len(key := skeleton(word)) >= 2:
+            keys.append(f"k{key}")
+    return keys
+
+
+def _random_texts(alphabet: str, count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choices(alphabet, k=rng.randint(0, 40))) for _ in range(count)]
+
+
+NAME_ALPHABET = 'aAbBzZ ÉéßẞǅǄǆⅫⅻİıΣσДд𝐀𝐚𐐀𐐨 \n\t.!?…:;"«»“”,-1२\u0301\u00a0\u2003'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Yesterday the mayor met Vitali Klitschko. Officials said more.",
+        "NATO and UNICEF met the EUROPOL chief. «Kyiv» said: “Ivan Petrov” — Ⅻ Legion",
+        "В Киеве Виталий Кличко встретился с мэром. Ǆemal Ǆurić and ǅemal saw Σωκράτης",
+        "The 𝐀lpha team met Deseret 𐐀𐐨𐐨 and Klitschko; then Ⅻth Street.",
+    ],
+)
+def test_name_keys_equal_testing_every_word(text: str) -> None:
+    assert list(name_keys(text)) == _name_keys_word_by_word(text)
+
+
+def test_name_keys_equal_testing_every_word_on_random_text() -> None:
+    texts = _random_texts(NAME_ALPHABET, 20_000, seed=11)
+    assert [list(name_keys(t)) for t in texts] == [_name_keys_word_by_word(t) for t in texts]
+    assert sum(bool(_name_keys_word_by_word(t)) for t in texts) > 1000  # many of them hold names
+
+
+def test_fold_equals_transliterating_every_character() -> None:
+    texts = _random_texts(
+        "abc XYZ 123 .,“”«»–—éßñДжю中文한국어\U0001d400\ud800\ufb01Ⅻ", 20_000, seed=12
+    )
+    texts += ["Ukraine’s “grain” deal – €5 million", "Київ і Харків", "北京 2025年"]
+    expected = []
+    for text in texts:
+        normal = unicodedata.normalize("NFKC", text)
+        expected.append("".join(anyascii(ch) for ch in normal))
+    assert [fold(t) for t in texts] == expected
+
+
+def _numbers_as_first_written(text: str) -> list[tuple[int, str]]:
+    found = re.finditer(r"\d+(?:[ \u00a0\u202f.,'’]\d{3})+(?![\d])|\d+(?:[.,]\d+)?", text)
+    return [(match.start(), match.group()) for match in found]
+
+
+def test_numbers_are_found_where_the_first_pattern_found_them() -> None:
+    texts = _random_texts("0123456789 \u00a0\u202f.,'’a٣𝟗", 20_000, seed=13)
+    for text in texts:
+        assert [(m.start(), m.group()) for m in _NUMBER.finditer(text)] == (
+            _numbers_as_first_written(text)
+        )
+    assert numbers("3.5 million, 11 000 and 2,5 mld") == {
+        "n3.5e+06": "3.5 million,",
+        "n11000": "11 000",
+        "n2.5e+09": "2,5 mld",
+    }
