@@ -34,6 +34,7 @@ from pipelines.dates import (
     htmldate_params,
     parse_date,
 )
+from pipelines.htmltree import load_html
 from pipelines.metadata import page_metadata
 from pipelines.structured import PageFacts, page_facts
 
@@ -260,7 +261,7 @@ def extract_article(
     if looks_binary(html):
         raise NoArticle("binary", "the body is not text")
     try:
-        tree = trafilatura.load_html(html)
+        tree = load_html(html)
     except Exception as error:  # lxml's refusals vary with the input
         raise NoArticle("unparsable", f"not parsable as HTML: {error}") from None
     if tree is None:

@@ -386,7 +386,7 @@ def test_failing_metadata_does_not_lose_the_text(monkeypatch: pytest.MonkeyPatch
 
 
 def test_unparsable_page(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(trafilatura, "load_html", lambda *a, **k: None)
+    monkeypatch.setattr("pipelines.extract.load_html", lambda *a, **k: None)
     with pytest.raises(NoArticle) as caught:
         extract_article(ARTICLE_PAGE, URL, CONFIG)
     assert caught.value.reason == "unparsable"
