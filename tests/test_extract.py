@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -201,6 +202,22 @@ def test_binary_body(html: str) -> None:
 @pytest.mark.parametrize("html", [ARTICLE_PAGE, RUSSIAN_PAGE, "tab\tand\r\nnewlines\f"])
 def test_text_is_not_binary(html: str) -> None:
     assert not looks_binary(html)
+
+
+def test_binary_means_one_control_character_in_twenty_of_the_first_4096() -> None:
+    rng = random.Random(3)
+    alphabet = [chr(code) for code in range(1, 32)] + ["a", "é", "中", "\x7f", "\x85", " "] * 100
+    pages = ["".join(rng.choices(alphabet, k=rng.randint(0, 400))) for _ in range(3000)]
+    pages += ["x" * 4096 + "\x01" * 300, "\x01" * 205 + "y" * 3891, "\x01" * 204 + "y" * 3892]
+
+    def one_by_one(html: str) -> bool:
+        sample = html[:4096]
+        controls = sum(1 for ch in sample if ch < " " and ch not in "\t\n\r\f")
+        return "\x00" in sample or controls > len(sample) // 20
+
+    verdicts = [looks_binary(page) for page in pages]
+    assert verdicts == [one_by_one(page) for page in pages]
+    assert 300 < sum(verdicts) < len(pages) - 300  # both kinds tried
 
 
 def test_too_large_page() -> None:
