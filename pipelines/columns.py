@@ -118,16 +118,20 @@ class SortedMultimap:
         with np.errstate(over="ignore"):
             ends = starts + self._dtype.type(span)
         bounds = np.concatenate((starts, ends))
-        found = [self._run_keys.values[start:end].searchsorted(bounds) + start
+        rank = np.argsort(bounds)  # searched in ascending order, a search narrows the next one
+        ascending = bounds[rank]
+        found = [self._run_keys.values[start:end].searchsorted(ascending) + start
                  for start, end in zip(self._bounds, self._bounds[1:], strict=False)]  # fmt: skip
         run_ends, order = self._bounds[1:], None
         if self._buffered:  # the buffer, sorted for the occasion, after the runs
             order = np.argsort(self._keys[: self._buffered], kind="stable")
-            found.append(self._keys[order].searchsorted(bounds) + self._bounds[-1])
+            found.append(self._keys[order].searchsorted(ascending) + self._bounds[-1])
             run_ends = [*run_ends, self._bounds[-1] + self._buffered]
         if not found:
             return _NOTHING, _NOTHING, order
-        low, high = np.concatenate(found).reshape(len(found), 2, len(starts)).transpose(1, 0, 2)
+        places = np.empty((len(found), len(bounds)), dtype=np.intp)
+        places[:, rank] = found
+        low, high = places.reshape(len(found), 2, len(starts)).transpose(1, 0, 2)
         wrapped = ends < starts  # a range up to the largest key: its end wrapped round
         if wrapped.any():
             high[:, wrapped] = np.array(run_ends)[:, None]
