@@ -2,12 +2,14 @@
 
 For a threshold and a number of permutations the bands (``b`` bands of ``r`` hash values) are the
 ones datasketch's ``MinHashLSH`` picks, so the candidates are the same: the stored articles that
-share all ``r`` values of at least one band with the query. Each band of an article is kept as a
-32- or 16-bit key (a hash of the band's values and the band's number) next to the article's row
-number, with the band's number in its top bits, in one ``SortedMultimap``. A key match is only a
-hint — such keys collide — so a match from another band is dropped at once, and the rest are
-confirmed by comparing the band's values themselves, which the caller keeps anyway (the
-signatures its exact Jaccard check needs).
+share all ``r`` values of at least one band with the query. Each band of an article is one entry
+of 48 or 64 bits in a ``SortedMultimap``: a 16- or 32-bit key (a hash of the band's values and
+the band's number), the band's number in 6 bits and the article's row in 26, split into the
+multimap's uint32 key (the top 32 bits) and its value (the rest). With 16-bit keys the band's
+number is thus part of the key searched, and a query finds only its own band's entries; with
+32-bit keys another band's entries under the same key are dropped after the search. A key match
+is only a hint — such keys collide — so the matches are confirmed by comparing the band's values
+themselves, which the caller keeps anyway (the signatures its exact Jaccard check needs).
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ StoredValues = Callable[[np.ndarray, np.ndarray], np.ndarray]
 # MurmurHash3 64-bit finalizer's constants
 _MULTIPLIERS = np.random.default_rng(0x6E657773).integers(0, 2**63, 1024, dtype=np.uint64) * 2 + 1
 _FMIX = (np.uint64(33), np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53))
-_ROW_BITS = 26  # a stored value: the row in the low bits, the band's number above them
-_ROW_MASK = np.uint32(2**_ROW_BITS - 1)
+_ROW_BITS = 26  # an entry: the row in the low bits, the band's number above them, the key above
+_ROW_MASK = np.uint64(2**_ROW_BITS - 1)
+_BAND_MASK = np.uint64(2 ** (32 - _ROW_BITS) - 1)
+_KEY_SHIFT = np.uint64(32)  # the key's place in an entry
 
 
 def band_layout(threshold: float, num_perm: int) -> tuple[int, int]:
@@ -57,9 +61,9 @@ def band_keys(
 class BandIndex:
     """Rows (small integers) by the bands of their MinHash signatures.
 
-    ``key_dtype`` sets the bytes of a band's key: fewer bytes, less memory, and more key matches
-    for ``query`` to confirm (about ``bands × rows / 2^bits`` per query). Rows are below 2^26,
-    and there are at most 64 bands.
+    ``key_dtype`` (uint16 or uint32) sets the bytes of a band's key: fewer bytes, less memory,
+    and more key matches for ``query`` to confirm (about ``bands × rows per band / 2^bits`` per
+    query). Rows are below 2^26, and there are at most 64 bands.
     """
 
     def __init__(self, threshold: float, num_perm: int, key_dtype: DTypeLike = np.uint32) -> None:
@@ -67,9 +71,13 @@ class BandIndex:
         if self.bands > 2 ** (32 - _ROW_BITS):
             raise ValueError(f"{self.bands} bands: at most {2 ** (32 - _ROW_BITS)}")
         self._key_dtype = np.dtype(key_dtype)
-        self._entries = SortedMultimap(self._key_dtype)
-        self._band_tags = np.arange(self.bands, dtype=np.uint32) << np.uint32(_ROW_BITS)
-        self._last: tuple[np.ndarray, np.ndarray] | None = None  # a signature and its keys
+        if self._key_dtype not in (np.dtype(np.uint16), np.dtype(np.uint32)):
+            raise ValueError(f"{self._key_dtype} keys: uint16 or uint32")
+        # an entry's top 32 bits are the multimap's key, the rest (as many as a key has) its value
+        self._value_bits = np.uint64(8 * self._key_dtype.itemsize)
+        self._entries = SortedMultimap(np.uint32, self._key_dtype)
+        self._band_tags = np.arange(self.bands, dtype=np.uint64) << np.uint64(_ROW_BITS)
+        self._last: tuple[np.ndarray, np.ndarray] | None = None  # a signature, its prefixes
 
     def __len__(self) -> int:
         return len(self._entries) // self.bands
@@ -78,7 +86,8 @@ class BandIndex:
         """Index ``row`` under the bands of its signature."""
         if not 0 <= row <= _ROW_MASK:
             raise ValueError(f"row {row} is out of range")
-        self._entries.add(self._keys(hashvalues), self._band_tags | np.uint32(row))
+        entries = self._prefixes(hashvalues) | np.uint64(row)
+        self._entries.add(entries >> self._value_bits, entries)  # the value: the low bits
 
     def query(self, hashvalues: np.ndarray, stored: StoredValues) -> np.ndarray:
         """The rows sharing at least one whole band with ``hashvalues``, ascending.
@@ -86,19 +95,25 @@ class BandIndex:
         ``stored(rows, columns)`` returns, for each row, its signature's values in the
         permutations of that line of ``columns``: key matches are confirmed against them.
         """
-        bands, values = self._entries.lookup(self._keys(hashvalues))
-        same_band = (values >> np.uint32(_ROW_BITS)) == bands
-        bands, rows = bands[same_band], (values[same_band] & _ROW_MASK).astype(np.intp)
+        starts = self._prefixes(hashvalues) >> self._value_bits
+        # 16-bit keys: the entries of one key and band; 32-bit: of one key
+        span = 1 << max(_ROW_BITS - int(self._value_bits), 0)
+        bands, keys, values = self._entries.lookup_ranges(starts, span)
+        entries = keys.astype(np.uint64) << self._value_bits | values
+        same_band = ((entries >> np.uint64(_ROW_BITS)) & _BAND_MASK).astype(np.intp) == bands
+        bands, rows = bands[same_band], (entries[same_band] & _ROW_MASK).astype(np.intp)
         if not len(rows):
             return rows
         columns = bands[:, None] * self.width + np.arange(self.width)
         same = (stored(rows, columns) == np.asarray(hashvalues)[columns]).all(axis=1)
         return np.unique(rows[same])
 
-    def _keys(self, hashvalues: np.ndarray) -> np.ndarray:
-        """The band keys of a signature; those of the last one asked are kept, as a query is
-        often followed by adding the same signature."""
+    def _prefixes(self, hashvalues: np.ndarray) -> np.ndarray:
+        """The entries of a signature's bands without the row (its key and band number, uint64);
+        those of the last signature asked are kept, as a query is often followed by adding the
+        same signature."""
         if self._last is None or not np.array_equal(self._last[0], hashvalues):
             keys = band_keys(hashvalues, self.bands, self.width, self._key_dtype)
-            self._last = (np.array(hashvalues, copy=True), keys)
+            prefixes = keys.astype(np.uint64) << _KEY_SHIFT | self._band_tags
+            self._last = (np.array(hashvalues, copy=True), prefixes)
         return self._last[1]

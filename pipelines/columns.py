@@ -53,7 +53,7 @@ class Column:
 
 
 class SortedMultimap:
-    """Integer keys to uint32 values, many values per key, LSM-style.
+    """Integer keys to unsigned integer values (uint32 unless told), many values per key, LSM-style.
 
     New pairs go to a small append buffer; a full buffer is sorted into a run, and runs of
     similar size are merged, so there are O(log n) sorted runs and each pair is copied O(log n)
@@ -62,14 +62,13 @@ class SortedMultimap:
     plus a comparison with the buffer. Pairs come back in insertion order for each key.
     """
 
-    def __init__(self, dtype: DTypeLike) -> None:
-        self._dtype = np.dtype(dtype)
-        self._one, self._largest = self._dtype.type(1), np.iinfo(self._dtype).max
+    def __init__(self, dtype: DTypeLike, value_dtype: DTypeLike = np.uint32) -> None:
+        self._dtype, self._value_dtype = np.dtype(dtype), np.dtype(value_dtype)
         self._run_keys = Column(self._dtype)
-        self._run_values = Column(np.uint32)
+        self._run_values = Column(self._value_dtype)
         self._bounds = [0]  # run i holds the pairs bounds[i]:bounds[i + 1] of the columns
         self._keys = np.empty(_BUFFER, dtype=self._dtype)
-        self._values = np.empty(_BUFFER, dtype=np.uint32)
+        self._values = np.empty(_BUFFER, dtype=self._value_dtype)
         self._buffered = 0
         self._size = 0
 
@@ -79,7 +78,7 @@ class SortedMultimap:
     def add(self, keys: ArrayLike, values: ArrayLike) -> None:
         """Add ``keys[i] → values[i]`` (a single value is paired with every key)."""
         keys = np.asarray(keys, dtype=self._dtype).ravel()
-        values = np.asarray(values, dtype=np.uint32)
+        values = np.asarray(values, dtype=self._value_dtype)
         start = 0
         while start < len(keys):
             take = min(len(keys) - start, _BUFFER - self._buffered)
@@ -96,36 +95,69 @@ class SortedMultimap:
     def lookup(self, keys: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Every stored pair whose key is among ``keys``: the position in ``keys`` it matched and
         its value."""
-        keys = np.asarray(keys, dtype=self._dtype).ravel()
-        bounds = np.concatenate((keys, keys + self._one))  # the largest key's successor wraps
-        found = [self._run_keys.values[start:end].searchsorted(bounds) + start
+        positions, pairs, order = self._pairs(keys, 1)
+        return positions, self._gather(pairs, order, self._run_values, self._values)
+
+    def lookup_ranges(
+        self, starts: ArrayLike, span: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every stored pair whose key is in one of the ranges ``starts[i] ≤ key < starts[i] +
+        span`` (``span`` within the key type's range): the position in ``starts`` it matched, its
+        key and its value (a range's pairs in no particular order)."""
+        positions, pairs, order = self._pairs(starts, span)
+        keys = self._gather(pairs, order, self._run_keys, self._keys)
+        return positions, keys, self._gather(pairs, order, self._run_values, self._values)
+
+    def _pairs(
+        self, starts: ArrayLike, span: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The pairs in the ranges of ``lookup_ranges``: the position in ``starts`` each matched,
+        and where each lies — in the runs, or past them in the buffer sorted by the order
+        returned (``None`` when the buffer is empty)."""
+        starts = np.asarray(starts, dtype=self._dtype).ravel()
+        with np.errstate(over="ignore"):
+            ends = starts + self._dtype.type(span)
+        bounds = np.concatenate((starts, ends))
+        rank = np.argsort(bounds)  # searched in ascending order, a search narrows the next one
+        ascending = bounds[rank]
+        found = [self._run_keys.values[start:end].searchsorted(ascending) + start
                  for start, end in zip(self._bounds, self._bounds[1:], strict=False)]  # fmt: skip
-        ends = self._bounds[1:]
+        run_ends, order = self._bounds[1:], None
         if self._buffered:  # the buffer, sorted for the occasion, after the runs
             order = np.argsort(self._keys[: self._buffered], kind="stable")
-            found.append(self._keys[order].searchsorted(bounds) + self._bounds[-1])
-            ends = [*ends, self._bounds[-1] + self._buffered]
+            found.append(self._keys[order].searchsorted(ascending) + self._bounds[-1])
+            run_ends = [*run_ends, self._bounds[-1] + self._buffered]
         if not found:
-            return _NOTHING, np.zeros(0, dtype=np.uint32)
-        low, high = np.concatenate(found).reshape(len(found), 2, len(keys)).transpose(1, 0, 2)
-        largest = keys == self._largest
-        if largest.any():
-            high[:, largest] = np.array(ends)[:, None]
+            return _NOTHING, _NOTHING, order
+        places = np.empty((len(found), len(bounds)), dtype=np.intp)
+        places[:, rank] = found
+        low, high = places.reshape(len(found), 2, len(starts)).transpose(1, 0, 2)
+        wrapped = ends < starts  # a range up to the largest key: its end wrapped round
+        if wrapped.any():
+            high[:, wrapped] = np.array(run_ends)[:, None]
         counts = (high - low).ravel()
-        positions = np.repeat(np.arange(len(counts)) % max(len(keys), 1), counts)
+        positions = np.repeat(np.arange(len(counts)) % max(len(starts), 1), counts)
         pairs = np.repeat(low.ravel() - (np.cumsum(counts) - counts), counts)
         pairs += np.arange(len(pairs))
-        if not self._buffered:
-            return positions, self._run_values.values[pairs]
-        values = np.empty(len(pairs), dtype=np.uint32)
+        return positions, pairs, order
+
+    def _gather(
+        self, pairs: np.ndarray, order: np.ndarray | None, runs: Column, buffer: np.ndarray
+    ) -> np.ndarray:
+        """The keys or values (``runs`` and ``buffer`` of one of them) of the pairs ``_pairs``
+        found."""
+        if order is None:
+            return runs.values[pairs]
+        gathered = np.empty(len(pairs), dtype=buffer.dtype)
         stored = pairs < self._bounds[-1]
-        values[stored] = self._run_values.values[pairs[stored]]
-        values[~stored] = self._values[order[pairs[~stored] - self._bounds[-1]]]
-        return positions, values
+        gathered[stored] = runs.values[pairs[stored]]
+        gathered[~stored] = buffer[order[pairs[~stored] - self._bounds[-1]]]
+        return gathered
 
     def get(self, key: int) -> np.ndarray:
         """The values stored under one key, in insertion order."""
-        found = [np.zeros(0, dtype=np.uint32)]
+        key = self._dtype.type(key)  # numpy compares a uint64 run with a Python int as float64
+        found = [np.zeros(0, dtype=self._value_dtype)]
         run_keys, run_values = self._run_keys.values, self._run_values.values
         for start, end in zip(self._bounds, self._bounds[1:], strict=False):
             run = run_keys[start:end]
@@ -163,7 +195,7 @@ def _merge(
     keep = np.ones(len(old_keys) + len(new_keys), dtype=bool)
     keep[slots] = False
     keys = np.empty(len(keep), dtype=old_keys.dtype)
-    values = np.empty(len(keep), dtype=np.uint32)
+    values = np.empty(len(keep), dtype=old_values.dtype)
     keys[slots], values[slots] = new_keys, new_values
     keys[keep], values[keep] = old_keys, old_values
     return keys, values

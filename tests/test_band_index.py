@@ -116,3 +116,75 @@ def test_the_index_adds_no_objects_for_the_collector() -> None:
         index.add(row, matrix[row])
     gc.collect()
     assert len(gc.get_objects()) - before < 50
+
+
+def test_multimap_ranges_return_exactly_the_pairs_in_them() -> None:
+    """Range lookups over runs and the buffer, uint16 values, and a range that ends at the
+    largest key (its end wraps round)."""
+    rng = np.random.default_rng(6)
+    keys = rng.integers(0, 2**32, size=20_000, dtype=np.uint64).astype(np.uint32)
+    keys[:50] = np.arange(2**32 - 50, 2**32, dtype=np.uint64)  # the top of the key range
+    keys[50:60] = keys[7]  # one key many times
+    values = np.arange(len(keys), dtype=np.uint16)
+    multimap = SortedMultimap(np.uint32, np.uint16)
+    multimap.add(keys[:19_990], values[:19_990])
+    multimap.add(keys[19_990:], values[19_990:])  # the last ten stay in the buffer
+    span = 2**20
+    starts = np.array([2**32 - span, keys[7], 0, keys[-1] - 3, 123], dtype=np.uint32)
+    positions, found_keys, found_values = multimap.lookup_ranges(starts, span)
+    assert found_values.dtype == np.uint16 and found_keys.dtype == np.uint32
+    for i, start in enumerate(starts.astype(np.int64)):
+        inside = np.flatnonzero((keys >= start) & (keys < start + span))
+        mine = positions == i
+        pairs = sorted(zip(found_keys[mine].tolist(), found_values[mine].tolist(), strict=True))
+        assert pairs == sorted(zip(keys[inside].tolist(), values[inside].tolist(), strict=True))
+    assert (positions == 0).sum() >= 50
+
+
+def test_multimap_get_tells_apart_uint64_keys_a_float_would_not() -> None:
+    """``get`` with a Python int key on uint64 keys compares exactly (and does not convert the
+    runs to float64, which would merge keys that differ past 53 bits)."""
+    base = 2**60
+    keys = np.array([base, base + 1, 2**64 - 1, 5] * 300, dtype=np.uint64)
+    multimap = SortedMultimap(np.uint64)
+    multimap.add(keys, np.arange(len(keys)))
+    for key in (base, base + 1, 2**64 - 1, 5):
+        assert multimap.get(key).tolist() == np.flatnonzero(keys == key).tolist()
+
+
+def test_sixteen_bit_keys_find_their_own_band_only() -> None:
+    """With 16-bit keys a query meets only its own band's entries: a row holding one of the
+    query's keys in another band is never even confirmed, one holding it in the same band with
+    other values is confirmed and dropped, and rows sharing a band are found, the last band
+    under the largest key included."""
+    bands, width = band_layout(0.1, NUM_PERM)
+    rng = np.random.default_rng(12)
+
+    def random_signatures() -> tuple[np.ndarray, np.ndarray]:
+        matrix = rng.integers(0, 2**32, size=(20_000, NUM_PERM), dtype=np.uint32)
+        return matrix, band_keys(matrix, bands, width, np.uint16)
+
+    trials, keys = random_signatures()
+    while not (keys[:, -1] == 2**16 - 1).any():
+        trials, keys = random_signatures()
+    query = trials[np.flatnonzero(keys[:, -1] == 2**16 - 1)[0]]
+    wanted = band_keys(query, bands, width, np.uint16)
+    trials, keys = random_signatures()
+    same_band = (keys == wanted).any(axis=1)
+    other_band = (keys[:, :, None] == wanted).any(axis=(1, 2)) & ~same_band
+    stored = np.stack(
+        [query, query, trials[np.flatnonzero(same_band)[0]], trials[np.flatnonzero(other_band)[0]]]
+    )
+    stored[0, :-width] += 1  # shares the last band only
+    stored[1, width:] += 1  # shares the first band only
+    index = BandIndex(0.1, NUM_PERM, np.uint16)
+    for row, values in enumerate(stored):
+        index.add(row + 2**20, values)
+    confirmed: set[int] = set()
+
+    def values(rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        confirmed.update(rows.tolist())
+        return stored[rows[:, None] - 2**20, columns]
+
+    assert index.query(query, values).tolist() == [2**20, 2**20 + 1]
+    assert confirmed == {2**20, 2**20 + 1, 2**20 + 2}
