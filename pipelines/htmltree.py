@@ -13,6 +13,7 @@ trafilatura's, so the tree is the same (``tests/test_htmltree.py``).
 from __future__ import annotations
 
 import logging
+import threading
 
 from lxml import etree
 from lxml.html import (
@@ -53,12 +54,19 @@ def _parser() -> HTMLParser:
     return parser
 
 
-_PARSER = _parser()
+_PARSERS = threading.local()  # lxml's parsers must not be shared between threads
+
+
+def _thread_parser() -> HTMLParser:
+    parser = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = _parser()
+    return parser
 
 
 def _from_bytes(html: str) -> HtmlElement | None:
     try:
-        return fromstring(html.encode("utf8", "surrogatepass"), parser=_PARSER)
+        return fromstring(html.encode("utf8", "surrogatepass"), parser=_thread_parser())
     except Exception as error:  # lxml's refusals vary with the input
         logger.debug("lxml could not parse the page's bytes: %s", error)
         return None
@@ -73,7 +81,7 @@ def load_html(html: str) -> HtmlElement | None:
     tree: HtmlElement | None = None
     from_bytes = False
     try:
-        tree = fromstring(html, parser=_PARSER)
+        tree = fromstring(html, parser=_thread_parser())
     except ValueError:  # a string that declares its encoding
         tree = _from_bytes(html)
         from_bytes = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import threading
 from copy import deepcopy
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import trafilatura
 from lxml import etree
 from lxml.html import FormElement, HtmlElement, InputElement
 
-from pipelines.htmltree import _PARSER, load_html
+from pipelines.htmltree import load_html
 
 PAGES = [
     "<!DOCTYPE html><html lang='en'><head><title>T</title></head><body><p>Hello</p></body></html>",
@@ -56,5 +57,21 @@ def test_form_elements_keep_their_classes_and_copies_the_parser() -> None:
     assert isinstance(next(tree.iter("form")), FormElement)
     assert isinstance(next(tree.iter("input")), InputElement)
     copied = deepcopy(tree)  # trafilatura's passes work on a copy
-    assert copied.getroottree().parser is _PARSER
+    assert copied.getroottree().parser is tree.getroottree().parser
     assert isinstance(next(copied.iter("form")), FormElement)
+
+
+def test_each_thread_parses_with_its_own_parser() -> None:
+    trees = {}
+
+    def parse(name: str) -> None:
+        trees[name] = load_html(PAGES[0])
+
+    workers = [threading.Thread(target=parse, args=(name,)) for name in ("a", "b")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    parsers = {name: tree.getroottree().parser for name, tree in trees.items()}
+    assert parsers["a"] is not parsers["b"]
+    assert _shape(trees["a"]) == _shape(trees["b"]) == _shape(load_html(PAGES[0]))
