@@ -159,6 +159,7 @@ class _KeyView:
     slots: np.ndarray
     known: np.ndarray | None = None  # the slots counted, sorted
     informative: frozenset[str] | None = None  # ``informative_keys`` of the set
+    kept: np.ndarray | None = None  # which of the digests ``informative`` holds
     minhash: np.ndarray | None = None  # the set's signature MinHash
 
 
@@ -328,7 +329,7 @@ class GroupingIndex:
             informative = frozenset(position)
             picked = np.array([position[key] for key in informative], dtype=np.intp)
             self._remember(informative, _KeyView(view.digests[picked], view.slots[picked]))
-            view.informative = informative
+            view.informative, view.kept = informative, keep
         return view.informative
 
     def _informative(self, slots: np.ndarray) -> np.ndarray:
@@ -404,9 +405,10 @@ class GroupingIndex:
         if article_id <= self._largest_id and article_id in self:
             raise ValueError(f"article {article_id} is already indexed")
         view = self._view(doc.signature)
-        informative = self._informative(view.slots)
-        if informative.any():
-            minhash = self._signature_minhash(self.informative_keys(doc.signature))
+        keys = self.informative_keys(doc.signature)
+        informative = view.kept
+        if keys:
+            minhash = self._signature_minhash(keys)
         slots = self._keys.count(view.digests, view.slots)
         self._views.clear()  # counts and slots change
         self._viability = None
@@ -430,7 +432,7 @@ class GroupingIndex:
         self._rows_of_cluster.add([cluster_id], row)
         self._row_of_text.add([_text_digest(doc.fingerprint.text_sha256)], row)
         self._words.add(row, doc.fingerprint.minhash.hashvalues)
-        if informative.any():
+        if keys:
             self._signatures.add(row, minhash)
         self._rows_of_key.add(slots, row)
         self._base_languages[_base(doc.language)] += 1
@@ -710,6 +712,8 @@ class GroupingIndex:
         same_base = np.array([_base(name) == base for name in self._language_codes], dtype=bool)
         ours = np.zeros(clusters, dtype=bool)
         ours[owners[same_base[codes]]] = True
+        if ours.all():  # no translation among them: no length to check
+            return ~vetoed
         return ~vetoed & (ours | self._similar_lengths(doc, rows, owners, clusters))
 
     def _similar_lengths(
