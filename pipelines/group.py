@@ -159,6 +159,7 @@ class _KeyView:
     slots: np.ndarray
     known: np.ndarray | None = None  # the slots counted, sorted
     informative: frozenset[str] | None = None  # ``informative_keys`` of the set
+    kept: np.ndarray | None = None  # which of the digests ``informative`` holds
     minhash: np.ndarray | None = None  # the set's signature MinHash
 
 
@@ -194,6 +195,7 @@ class GroupingIndex:
         self._signatures = BandIndex(config.signature_lsh_threshold, num_perm, np.uint16)
         self._keys = KeyTable(config.fingerprint)
         self._ids = Column(np.int64)
+        self._largest_id = -(2**63)  # an id above every indexed one is not indexed
         self._clusters = Column(np.int64)
         self._languages = Column(np.uint16)
         self._minhashes = Column(np.uint32, (num_perm,))
@@ -327,7 +329,7 @@ class GroupingIndex:
             informative = frozenset(position)
             picked = np.array([position[key] for key in informative], dtype=np.intp)
             self._remember(informative, _KeyView(view.digests[picked], view.slots[picked]))
-            view.informative = informative
+            view.informative, view.kept = informative, keep
         return view.informative
 
     def _informative(self, slots: np.ndarray) -> np.ndarray:
@@ -400,12 +402,13 @@ class GroupingIndex:
 
     def add(self, article_id: int, cluster_id: int, doc: Document) -> None:
         """Index a stored article as a member of ``cluster_id``."""
-        if article_id in self:
+        if article_id <= self._largest_id and article_id in self:
             raise ValueError(f"article {article_id} is already indexed")
         view = self._view(doc.signature)
-        informative = self._informative(view.slots)
-        if informative.any():
-            minhash = self._signature_minhash(self.informative_keys(doc.signature))
+        keys = self.informative_keys(doc.signature)
+        informative = view.kept
+        if keys:
+            minhash = self._signature_minhash(keys)
         slots = self._keys.count(view.digests, view.slots)
         self._views.clear()  # counts and slots change
         self._viability = None
@@ -419,6 +422,7 @@ class GroupingIndex:
         self._key_slots.extend(np.sort(slots[informative]))
         self._key_ends.append(len(self._key_slots))
         self._ids.append(article_id)
+        self._largest_id = max(self._largest_id, article_id)
         self._clusters.append(cluster_id)
         self._languages.append(self._language_code(doc.language))
         self._minhashes.append(doc.fingerprint.minhash.hashvalues)
@@ -428,7 +432,7 @@ class GroupingIndex:
         self._rows_of_cluster.add([cluster_id], row)
         self._row_of_text.add([_text_digest(doc.fingerprint.text_sha256)], row)
         self._words.add(row, doc.fingerprint.minhash.hashvalues)
-        if informative.any():
+        if keys:
             self._signatures.add(row, minhash)
         self._rows_of_key.add(slots, row)
         self._base_languages[_base(doc.language)] += 1
@@ -530,13 +534,13 @@ class GroupingIndex:
         embedded even with no candidate, for the nearest centroids to find."""
         config = self.config
         if len(keys) >= config.signature_min_keys:
-            candidates = {c for c in signature_clusters if self._viable(doc, c)}
+            candidates = self._viable(doc, signature_clusters)
             if not candidates:
                 neighbours = self._signature_neighbours(keys) - signature_clusters
-                candidates = {c for c in neighbours if self._viable(doc, c)}
+                candidates = self._viable(doc, neighbours)
             return self._strongest(keys, candidates, config.candidate_clusters) or None
         sharing = signature_clusters | self._clusters_sharing(keys)
-        candidates = {c for c in sharing if self._viable(doc, c)}
+        candidates = self._viable(doc, sharing)
         language = _base(doc.language)
         if not candidates and all(other == language for other in self._base_languages):
             return None
@@ -563,8 +567,7 @@ class GroupingIndex:
 
     def _rows_sharing(self, keys: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
         """The rows holding one of ``keys``, and how many of them each holds."""
-        slots = self._keys.slots(key_digests(list(keys)))
-        _, rows = self._rows_of_key.lookup(slots[slots >= 0])
+        _, rows = self._rows_of_key.lookup(self._known_slots(keys))
         rows, shared = np.unique(rows, return_counts=True)
         return rows.astype(np.intp), shared
 
@@ -674,14 +677,16 @@ class GroupingIndex:
             scores[i] = max(float(scores[i]), combined)
         return scores
 
-    def _viable(self, doc: Document, cluster_id: int) -> bool:
-        """False when the cluster is ruled out whatever the embedding says (see
-        ``_viable_clusters``); ``_best`` has usually judged it already."""
+    def _viable(self, doc: Document, clusters: set[int]) -> set[int]:
+        """The clusters not ruled out whatever the embedding says (see ``_viable_clusters``);
+        ``_best`` has judged some already, the rest are judged together."""
         known = self._known_viability(doc)
-        if cluster_id not in known:
-            rows, lengths = self._cluster_rows(np.array([cluster_id], dtype=np.int64))
-            known[cluster_id] = bool(self._viable_clusters(doc, rows, lengths)[0])
-        return known[cluster_id]
+        unknown = [c for c in clusters if c not in known]
+        if unknown:
+            rows, lengths = self._cluster_rows(np.array(unknown, dtype=np.int64))
+            viable = self._viable_clusters(doc, rows, lengths).tolist()
+            known.update(zip(unknown, viable, strict=True))
+        return {c for c in clusters if known[c]}
 
     def _known_viability(self, doc: Document) -> dict[int, bool]:
         """The clusters judged for ``doc`` since the last ``add``."""
@@ -707,6 +712,8 @@ class GroupingIndex:
         same_base = np.array([_base(name) == base for name in self._language_codes], dtype=bool)
         ours = np.zeros(clusters, dtype=bool)
         ours[owners[same_base[codes]]] = True
+        if ours.all():  # no translation among them: no length to check
+            return ~vetoed
         return ~vetoed & (ours | self._similar_lengths(doc, rows, owners, clusters))
 
     def _similar_lengths(

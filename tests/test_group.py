@@ -130,6 +130,29 @@ def test_threshold_decides_near_duplicates() -> None:
     assert strict.match(fp(half)) is None
 
 
+def test_an_id_below_the_largest_is_still_checked() -> None:
+    index = GroupingIndex(CONFIG)
+    index.add(5, 10, fp(ORIGINAL))
+    index.add(3, 11, fp(UNRELATED))
+    with pytest.raises(ValueError, match="article 3 is already indexed"):
+        index.add(3, 12, fp(ORIGINAL.upper()))
+    index.add(4, 12, fp(ORIGINAL.upper()))
+    assert 4 in index and 5 in index and 6 not in index
+    assert len(index) == 3
+
+
+def test_clusters_judged_together_are_judged_as_one_by_one() -> None:
+    german = "Die Behörden ordneten die Räumung von drei Dörfern an."
+    index = GroupingIndex(CONFIG)
+    index.add(1, 10, fp(ORIGINAL))  # the story: viable
+    index.add(2, 11, fp(UNRELATED))  # another report in English: vetoed
+    index.add(3, 12, make_document(german, None, "de", CONFIG))  # a translation far too short
+    index.add(4, 13, make_document(" ".join([german] * 5), None, "de", CONFIG))  # long enough
+    clusters = {10, 11, 12, 13}
+    assert index._viable(fp(REWRITE), clusters) == {10, 13}
+    assert {c for c in clusters if index._viable(fp(REWRITE), {c})} == {10, 13}
+
+
 def test_adding_the_same_id_twice_raises(index: GroupingIndex) -> None:
     with pytest.raises(ValueError, match="article 1 is already indexed"):
         index.add(1, 99, fp(UNRELATED))
