@@ -45,9 +45,11 @@ DOWNLOADER_MIDDLEWARES = {
     "newscrawl.guards.RedirectGuard": 650,  # sees redirects before Scrapy's RedirectMiddleware
 }
 EXTENSIONS = {
+    "newscrawl.memory.MallocArenas": 0,
     "newscrawl.extensions.CrawlRunRecorder": 100,
     "newscrawl.guards.GuardReport": 200,
 }
+MEMORY_MALLOC_ARENAS = 2  # glibc malloc arenas for the crawl's threads (0: the default, 8 per core)
 
 # --- a hostile web: limits and guards (newscrawl/guards.py, docs/guarantees.md) ------------------
 DEPTH_LIMIT = 4  # listing -> sitemap index -> sitemap -> article; deeper links are crawl traps
