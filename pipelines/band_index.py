@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 from datasketch import MinHashLSH
+from numba import njit
 from numpy.typing import DTypeLike
 
 from pipelines.columns import SortedMultimap
@@ -45,17 +46,64 @@ def band_keys(
     """Keys (the top bits of a 64-bit hash, as many as ``dtype`` holds) of each band of one
     signature (shape ``(bands,)``) or of a matrix of them (``(n, bands)``): a multiply-add of the
     band's values and its number, then avalanched."""
-    values = np.asarray(hashvalues, dtype=np.uint64)[..., : bands * width]
-    values = values.reshape(*values.shape[:-1], bands, width)
+    values = np.asarray(hashvalues)
+    matrix = np.ascontiguousarray(values.reshape(-1, values.shape[-1]))
+    hashes = _band_hashes(matrix, bands, width)
+    keys = (hashes >> np.uint64(64 - 8 * np.dtype(dtype).itemsize)).astype(dtype)
+    return keys.reshape(*values.shape[:-1], bands)
+
+
+@njit(cache=True, nogil=True)
+def _band_hash(values: np.ndarray, band: int, width: int) -> np.uint64:
+    """The 64-bit hash of band ``band`` of the signature ``values``."""
+    key = np.uint64(band) * _MULTIPLIERS[-1]
+    for i in range(width):
+        key += np.uint64(values[band * width + i]) * _MULTIPLIERS[i]
     shift, first, second = _FMIX
-    with np.errstate(over="ignore"):
-        key = values @ _MULTIPLIERS[:width] + np.arange(bands, dtype=np.uint64) * _MULTIPLIERS[-1]
-        key ^= key >> shift
-        key *= first
-        key ^= key >> shift
-        key *= second
-        key ^= key >> shift
-    return (key >> np.uint64(64 - 8 * np.dtype(dtype).itemsize)).astype(dtype)
+    key ^= key >> shift
+    key *= first
+    key ^= key >> shift
+    key *= second
+    key ^= key >> shift
+    return key
+
+
+@njit(cache=True, nogil=True)
+def _band_hashes(matrix: np.ndarray, bands: int, width: int) -> np.ndarray:
+    """``_band_hash`` of every band of every row of ``matrix``."""
+    hashes = np.empty((matrix.shape[0], bands), dtype=np.uint64)
+    for row in range(matrix.shape[0]):
+        for band in range(bands):
+            hashes[row, band] = _band_hash(matrix[row], band, width)
+    return hashes
+
+
+@njit(cache=True, nogil=True)
+def _band_prefixes(hashvalues: np.ndarray, bands: int, width: int, key_bits: int) -> np.ndarray:
+    """The entries of a signature's bands without the row: the band's key (the hash's top
+    ``key_bits``) above 32 bits and its number above ``_ROW_BITS``."""
+    prefixes = np.empty(bands, dtype=np.uint64)
+    for band in range(bands):
+        key = _band_hash(hashvalues, band, width) >> np.uint64(64 - key_bits)
+        prefixes[band] = key << _KEY_SHIFT | np.uint64(band) << np.uint64(_ROW_BITS)
+    return prefixes
+
+
+@njit(cache=True, nogil=True)
+def _same_band_rows(
+    bands: np.ndarray, keys: np.ndarray, values: np.ndarray, value_bits: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The entries (multimap ``keys`` above ``value_bits``, ``values`` below) found for each
+    query band in ``bands`` that belong to that band: their bands and rows."""
+    kept_bands = np.empty(len(bands), dtype=np.intp)
+    rows = np.empty(len(bands), dtype=np.intp)
+    kept = 0
+    for i in range(len(bands)):
+        entry = np.uint64(keys[i]) << np.uint64(value_bits) | np.uint64(values[i])
+        if (entry >> np.uint64(_ROW_BITS)) & _BAND_MASK == bands[i]:
+            kept_bands[kept], rows[kept] = bands[i], entry & _ROW_MASK
+            kept += 1
+    return kept_bands[:kept], rows[:kept]
 
 
 class BandIndex:
@@ -76,8 +124,6 @@ class BandIndex:
         # an entry's top 32 bits are the multimap's key, the rest (as many as a key has) its value
         self._value_bits = np.uint64(8 * self._key_dtype.itemsize)
         self._entries = SortedMultimap(np.uint32, self._key_dtype)
-        self._band_tags = np.arange(self.bands, dtype=np.uint64) << np.uint64(_ROW_BITS)
-        self._last: tuple[np.ndarray, np.ndarray] | None = None  # a signature, its prefixes
 
     def __len__(self) -> int:
         return len(self._entries) // self.bands
@@ -95,13 +141,11 @@ class BandIndex:
         ``stored(rows, columns)`` returns, for each row, its signature's values in the
         permutations of that line of ``columns``: key matches are confirmed against them.
         """
-        starts = self._prefixes(hashvalues) >> self._value_bits
+        firsts = (self._prefixes(hashvalues) >> self._value_bits).astype(np.uint32)
         # 16-bit keys: the entries of one key and band; 32-bit: of one key
-        span = 1 << max(_ROW_BITS - int(self._value_bits), 0)
-        bands, keys, values = self._entries.lookup_ranges(starts, span)
-        entries = keys.astype(np.uint64) << self._value_bits | values
-        same_band = ((entries >> np.uint64(_ROW_BITS)) & _BAND_MASK).astype(np.intp) == bands
-        bands, rows = bands[same_band], (entries[same_band] & _ROW_MASK).astype(np.intp)
+        span = np.uint32((1 << max(_ROW_BITS - int(self._value_bits), 0)) - 1)
+        found = self._entries.lookup_ranges(firsts, firsts | span)
+        bands, rows = _same_band_rows(*found, int(self._value_bits))
         if not len(rows):
             return rows
         columns = bands[:, None] * self.width + np.arange(self.width)
@@ -109,11 +153,6 @@ class BandIndex:
         return np.unique(rows[same])
 
     def _prefixes(self, hashvalues: np.ndarray) -> np.ndarray:
-        """The entries of a signature's bands without the row (its key and band number, uint64);
-        those of the last signature asked are kept, as a query is often followed by adding the
-        same signature."""
-        if self._last is None or not np.array_equal(self._last[0], hashvalues):
-            keys = band_keys(hashvalues, self.bands, self.width, self._key_dtype)
-            prefixes = keys.astype(np.uint64) << _KEY_SHIFT | self._band_tags
-            self._last = (np.array(hashvalues, copy=True), prefixes)
-        return self._last[1]
+        """The entries of a signature's bands without the row (its key and band number, uint64)."""
+        values = np.ascontiguousarray(hashvalues)
+        return _band_prefixes(values, self.bands, self.width, 8 * self._key_dtype.itemsize)
