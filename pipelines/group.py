@@ -45,6 +45,7 @@ from pipelines.columns import Column, SortedMultimap
 from pipelines.embed import Embedder, embedding_text
 from pipelines.fingerprint import Fingerprint, FingerprintConfig, fingerprint
 from pipelines.key_table import KeyTable, key_digests
+from pipelines.row_keys import RowKeys
 from pipelines.signature import signature_keys
 
 
@@ -199,8 +200,7 @@ class GroupingIndex:
         self._clusters = Column(np.int64)
         self._languages = Column(np.uint16)
         self._minhashes = Column(np.uint32, (num_perm,))
-        self._key_ends = Column(np.int64)  # row i: _key_slots[_key_ends[i - 1] : _key_ends[i]]
-        self._key_slots = Column(np.uint32)
+        self._signature_keys = RowKeys()  # each row's informative signature keys
         self._vector_rows = Column(np.int32)  # row in _vectors, -1 without an embedding
         self._sentences = Column(np.int32)
         self._vectors: Column | None = None
@@ -246,18 +246,8 @@ class GroupingIndex:
     def _language_code(self, language: str) -> int:
         return self._language_codes.setdefault(language, len(self._language_codes))
 
-    def _row_keys(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The key slots of each row, one row's after another, and how many each row has."""
-        ends = self._key_ends.values[rows]
-        starts = np.where(rows > 0, self._key_ends.values[rows - 1], 0)
-        lengths = ends - starts
-        total = int(lengths.sum())
-        offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
-        return self._key_slots.values[offsets + np.arange(total)], lengths
-
     def _signature_values(self, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        slots, lengths = self._row_keys(rows)
-        return self._keys.minhash_columns(slots, lengths, columns)
+        return self._keys.minhash_columns(self._signature_keys, rows, columns)
 
     def _view(self, keys: frozenset[str]) -> _KeyView:
         """``keys`` looked up once until the next ``add``: ``prepare``, ``match`` and ``add`` of
@@ -289,14 +279,8 @@ class GroupingIndex:
 
     def _signature_similarities(self, keys: frozenset[str], rows: np.ndarray) -> np.ndarray:
         """``signature_similarity`` of ``keys`` with the stored signature of each row."""
-        known = self._known_slots(keys)
-        slots, lengths = self._row_keys(rows)
-        if len(known):
-            found = known[np.minimum(np.searchsorted(known, slots), len(known) - 1)] == slots
-        else:
-            found = np.zeros(len(slots), dtype=bool)
-        owners = np.repeat(np.arange(len(rows)), lengths)
-        shared = np.bincount(owners, weights=found, minlength=len(rows))
+        shared = self._signature_keys.shared(rows, self._known_slots(keys))
+        lengths = self._signature_keys.lengths(rows)
         return signature_similarity(shared, len(keys), lengths, self.config.signature_min_keys)
 
     def _jaccards(self, doc: Document, rows: np.ndarray) -> np.ndarray:
@@ -419,8 +403,7 @@ class GroupingIndex:
             self._learn_language(doc.vector, doc.language)
             self._add_to_centroid(cluster_id, centred)
             vector_row = self._store_vector(centred)
-        self._key_slots.extend(np.sort(slots[informative]))
-        self._key_ends.append(len(self._key_slots))
+        self._signature_keys.append(slots[informative])
         self._ids.append(article_id)
         self._largest_id = max(self._largest_id, article_id)
         self._clusters.append(cluster_id)
@@ -576,8 +559,7 @@ class GroupingIndex:
         ``signature_similarity`` with them (counted from the key lookup, for every such member at
         once) reaches ``signature_neighbour_threshold``; ``keys`` has ``signature_min_keys``."""
         rows, shared = self._rows_sharing(keys)
-        ends = self._key_ends.values
-        stored = ends[rows] - np.where(rows > 0, ends[rows - 1], 0)
+        stored = self._signature_keys.lengths(rows)
         shared = np.minimum(shared, stored)  # a key may have turned informative since
         enough = shared >= 2
         rows, shared, stored = rows[enough], shared[enough], stored[enough]

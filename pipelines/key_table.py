@@ -13,9 +13,11 @@ from collections.abc import Collection
 
 import numpy as np
 from datasketch import MinHash
+from numba import njit
 
 from pipelines.columns import Column, SortedMultimap
 from pipelines.fingerprint import FingerprintConfig
+from pipelines.row_keys import RowKeys
 
 _LOW_32 = np.uint64(0xFFFFFFFF)
 
@@ -28,17 +30,66 @@ def key_digests(keys: Collection[str]) -> np.ndarray:
     )
 
 
-def _premixed(digests: np.ndarray) -> np.ndarray:
+@njit(cache=True, nogil=True)
+def _premix(digest: np.uint64) -> np.uint64:
     """datasketch's ``affine32`` input: ``sha1_hash32`` (the digest's low 32 bits) through the
-    MurmurHash3 finalizer."""
-    h = (digests & _LOW_32).astype(np.uint32)
-    with np.errstate(over="ignore"):
-        h ^= h >> np.uint32(16)
-        h *= np.uint32(0x85EBCA6B)
-        h ^= h >> np.uint32(13)
-        h *= np.uint32(0xC2B2AE35)
-        h ^= h >> np.uint32(16)
+    MurmurHash3 finalizer (in uint64, masked to 32 bits)."""
+    h = np.uint64(digest) & _LOW_32
+    h ^= h >> np.uint64(16)
+    h = (h * np.uint64(0x85EBCA6B)) & _LOW_32
+    h ^= h >> np.uint64(13)
+    h = (h * np.uint64(0xC2B2AE35)) & _LOW_32
+    h ^= h >> np.uint64(16)
     return h
+
+
+@njit(cache=True, nogil=True)
+def _premixed(digests: np.ndarray) -> np.ndarray:
+    premixed = np.empty(len(digests), dtype=np.uint32)
+    for i in range(len(digests)):
+        premixed[i] = _premix(digests[i])
+    return premixed
+
+
+@njit(cache=True, nogil=True)
+def _permuted(premixed: np.uint64, a: np.uint64, b: np.uint64) -> np.uint64:
+    """One ``affine32`` permutation of a premixed hash: ``a·h + b`` modulo 2^32."""
+    return (premixed * a + b) & _LOW_32
+
+
+@njit(cache=True, nogil=True)
+def _minhash(digests: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    values = np.full(len(a), 0xFFFFFFFF, dtype=np.uint32)
+    for i in range(len(digests)):
+        premixed = _premix(digests[i])
+        for p in range(len(a)):
+            value = _permuted(premixed, np.uint64(a[p]), np.uint64(b[p]))
+            if value < values[p]:
+                values[p] = value
+    return values
+
+
+@njit(cache=True, nogil=True)
+def _minhash_columns(
+    ends: np.ndarray,
+    slots: np.ndarray,
+    rows: np.ndarray,
+    columns: np.ndarray,
+    premixed: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+) -> np.ndarray:
+    values = np.full(columns.shape, 0xFFFFFFFF, dtype=np.uint32)
+    for i in range(len(rows)):
+        row = rows[i]
+        for place in range((ends[row - 1] if row > 0 else 0), ends[row]):
+            hashed = np.uint64(premixed[slots[place]])
+            for c in range(columns.shape[1]):
+                p = columns[i, c]
+                value = _permuted(hashed, np.uint64(a[p]), np.uint64(b[p]))
+                if value < values[i, c]:
+                    values[i, c] = value
+    return values
 
 
 class KeyTable:
@@ -86,17 +137,12 @@ class KeyTable:
     def minhash(self, digests: np.ndarray) -> np.ndarray:
         """The signature MinHash of keys (not none), as datasketch's ``affine32`` MinHash computes
         it from the key strings."""
-        with np.errstate(over="ignore"):
-            return (_premixed(digests)[:, None] * self._a + self._b).min(axis=0)
+        return _minhash(digests, self._a, self._b)
 
-    def minhash_columns(
-        self, slots: np.ndarray, lengths: np.ndarray, columns: np.ndarray
-    ) -> np.ndarray:
-        """Some hash values of stored signatures: ``slots`` holds the key slots of each signature
-        one after another (``lengths`` of them each, at least one), and ``columns[i]`` the
-        permutations wanted of signature ``i``."""
-        per_key = np.repeat(columns, lengths, axis=0)
-        with np.errstate(over="ignore"):
-            values = self._premixed.values[slots][:, None] * self._a[per_key] + self._b[per_key]
-        starts = np.cumsum(lengths) - lengths
-        return np.minimum.reduceat(values, starts, axis=0)
+    def minhash_columns(self, keys: RowKeys, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """Some hash values of stored signatures: those in the permutations ``columns[i]`` of the
+        signature of ``rows[i]`` (each row with one key or more)."""
+        rows = np.asarray(rows, dtype=np.intp)
+        return _minhash_columns(
+            keys.ends, keys.slots, rows, columns, self._premixed.values, self._a, self._b
+        )

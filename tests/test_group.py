@@ -195,6 +195,7 @@ def test_stored_signature_minhash_is_datasketchs() -> None:
     from datasketch import MinHash
 
     from pipelines.key_table import KeyTable, key_digests
+    from pipelines.row_keys import RowKeys
 
     table = KeyTable(FingerprintConfig())
     signatures = [sorted({f"k{i}", f"n{i * 7}", "y2024", f"d0{i % 9 + 1}-11"}) for i in range(40)]
@@ -202,10 +203,11 @@ def test_stored_signature_minhash_is_datasketchs() -> None:
         np.sort(table.count(key_digests(keys), table.slots(key_digests(keys))))
         for keys in signatures
     ]
+    rows = RowKeys()
+    for slots in slot_lists:
+        rows.append(slots)
     columns = np.tile(np.arange(128), (len(signatures), 1))
-    rebuilt = table.minhash_columns(
-        np.concatenate(slot_lists), np.array([len(s) for s in slot_lists]), columns
-    )
+    rebuilt = table.minhash_columns(rows, np.arange(len(signatures)), columns)
     for keys, stored in zip(signatures, rebuilt, strict=True):
         expected = MinHash(num_perm=128, seed=2, scheme="affine32")
         expected.update_batch([key.encode() for key in keys])
