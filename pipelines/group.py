@@ -330,10 +330,35 @@ class GroupingIndex:
             self.embedding_calls += 1
         return doc.vector
 
-    def _embed_members(self, cluster_id: int) -> None:
-        """Embed members of the cluster until ``embedded_members`` of them have a vector."""
-        if self.embedder is None or self.text_source is None:
+    def _embed_with_members(self, doc: Document, clusters: Iterable[int]) -> None:
+        """Embed the document (unless it has its vector) and members of each cluster until
+        ``embedded_members`` of them have a vector, all in one call to the model."""
+        if self.embedder is None:
             return
+        chosen = [(c, row, text) for c in clusters for row, text in self._members_to_embed(c)]
+        texts = [text for _, _, text in chosen]
+        if doc.vector is None:
+            texts.append(doc.embedding_text)
+        if not texts:
+            return
+        vectors = self.embedder.embed(texts)
+        self.embedding_calls += len(texts)
+        names = list(self._language_codes)
+        for (cluster_id, row, _), vector in zip(chosen, vectors, strict=False):
+            language = names[self._languages.values[row]]
+            centred = self._centred(vector, language).astype(np.float32)
+            self._learn_language(vector, language)
+            self._add_to_centroid(cluster_id, centred)
+            self._vector_rows.values[row] = self._store_vector(centred)
+            self._new_vectors[int(self._ids.values[row])] = vector
+        if doc.vector is None:
+            doc.vector = vectors[-1]
+
+    def _members_to_embed(self, cluster_id: int) -> list[tuple[int, str]]:
+        """Members of the cluster (rows, and texts to embed) that would bring its embedded
+        members up to ``embedded_members``."""
+        if self.text_source is None:
+            return []
         members = self._members(cluster_id)
         without = members[self._vector_rows.values[members] < 0]
         missing = self.config.embedded_members - (len(members) - len(without))
@@ -344,18 +369,7 @@ class GroupingIndex:
             text = self.text_source(int(self._ids.values[row]))
             if text:
                 chosen.append((row, text))
-        if not chosen:
-            return
-        vectors = self.embedder.embed([text for _, text in chosen])
-        self.embedding_calls += len(chosen)
-        names = list(self._language_codes)
-        for (row, _), vector in zip(chosen, vectors, strict=True):
-            language = names[self._languages.values[row]]
-            centred = self._centred(vector, language).astype(np.float32)
-            self._learn_language(vector, language)
-            self._add_to_centroid(cluster_id, centred)
-            self._vector_rows.values[row] = self._store_vector(centred)
-            self._new_vectors[int(self._ids.values[row])] = vector
+        return chosen
 
     def take_new_vectors(self) -> dict[int, np.ndarray]:
         """Raw vectors computed for indexed articles since the last call (for the caller to
@@ -587,11 +601,9 @@ class GroupingIndex:
         candidates = self._embedding_candidates(doc, keys, signature_clusters)
         if candidates is None:
             return None
-        for cluster_id in candidates:
-            self._embed_members(cluster_id)
-        vector = self.ensure_vector(doc)
-        assert vector is not None
-        centred = self._centred(vector, doc.language)
+        self._embed_with_members(doc, sorted(candidates))
+        assert doc.vector is not None
+        centred = self._centred(doc.vector, doc.language)
         return self._best(doc, keys, centred, candidates | self._nearest_clusters(centred))
 
     def _best(
