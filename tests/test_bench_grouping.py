@@ -21,5 +21,5 @@ def test_quick_table_has_both_paths() -> None:
     assert paths[0] == "same-language"
     assert paths[1:] == (["cross-language (NTREX)"] if NTREX.is_file() else [])
     for row in result.rows:
-        assert row[3] > 0 and row[6] >= 0  # grouping articles/s, embeddings per article
+        assert row[3] > 0 and row[7] >= 0  # grouping articles/s, embeddings per article
     assert "Grouping, one core" in result.render()
