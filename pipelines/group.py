@@ -10,8 +10,9 @@ The rule, for a new article (see docs/grouping.md for why):
    members is enough on its own. Else the article is embedded only for clusters it could join
    (ones not ruled out as below): the signature candidates or, when none is left, clusters with
    a member whose signature similarity reaches ``signature_neighbour_threshold``; for a
-   signature too thin to find any, every cluster sharing one of its keys. The article and up to
-   ``embedded_members`` members of each such cluster are embedded, each at most once, and the
+   signature too thin to find any, every cluster sharing one of its keys. The article and one
+   more member of each such cluster (up to ``embedded_members``) are embedded, each at most
+   once, and the
    clusters whose language-centred embedding centroid is nearest join the candidates. Each is
    scored by its average embedding similarity plus ``signature_weight`` × its average signature
    Jaccard (average link over members). A cluster is ruled out when it holds an article in the
@@ -80,7 +81,7 @@ class GroupingConfig:
     candidate_clusters: int = 5  # clusters embedded for, and nearest centroids, per article
     embed_words: int = 64  # title plus this many words are embedded …
     embed_chars: int = 360  # … cut back to the last whole word within this many characters
-    embedded_members: int = 3  # members of a candidate cluster embedded when it is first needed
+    embedded_members: int = 3  # a candidate cluster's members embedded, one more per candidacy
     max_length_ratio: float = 2.0  # a translation's sentences against its cluster's (median)
 
 
@@ -331,8 +332,8 @@ class GroupingIndex:
         return doc.vector
 
     def _embed_with_members(self, doc: Document, clusters: Iterable[int]) -> None:
-        """Embed the document (unless it has its vector) and members of each cluster until
-        ``embedded_members`` of them have a vector, all in one call to the model."""
+        """Embed the document (unless it has its vector) and one more member of each cluster
+        (``_members_to_embed``), all in one call to the model."""
         if self.embedder is None:
             return
         chosen = [(c, row, text) for c in clusters for row, text in self._members_to_embed(c)]
@@ -355,13 +356,16 @@ class GroupingIndex:
             doc.vector = vectors[-1]
 
     def _members_to_embed(self, cluster_id: int) -> list[tuple[int, str]]:
-        """Members of the cluster (rows, and texts to embed) that would bring its embedded
-        members up to ``embedded_members``."""
+        """The member of the cluster (its row, and the text to embed) to embed next, if the
+        cluster has fewer than ``embedded_members`` embedded: one per candidacy, so that a
+        cluster met once (often by chance, sharing a number) costs one embedding, and one met
+        again and again soon has its full centroid."""
         if self.text_source is None:
             return []
         members = self._members(cluster_id)
         without = members[self._vector_rows.values[members] < 0]
-        missing = self.config.embedded_members - (len(members) - len(without))
+        embedded = len(members) - len(without)
+        missing = min(self.config.embedded_members - embedded, 1)
         chosen: list[tuple[int, str]] = []
         for row in without.tolist():
             if len(chosen) >= missing:

@@ -286,6 +286,25 @@ def test_a_candidate_clusters_members_are_embedded_on_demand_once(
     assert embedder.calls == before + 2  # a near-duplicate: nobody is embedded again
 
 
+def test_each_candidacy_embeds_one_more_member_up_to_the_limit(embedder: StoryEmbedder) -> None:
+    """A cluster met once costs one member's embedding; each later candidacy adds one more,
+    until ``embedded_members`` have a vector."""
+    endings = ("", " More later.", " Update follows.", " (corrected)")
+    texts = {10 + i: f"storytroops {SIGNED_EN}{ending}" for i, ending in enumerate(endings)}
+    index = learnt_languages(SIGNATURE_NEVER_DECIDES, embedder, texts)
+    for article_id, text in texts.items():
+        index.add(article_id, 200, doc(text, "en"))  # stored without vectors
+    embedded = []
+    for asked in range(4):
+        before = embedder.calls
+        russian = doc(f"storytroops {SIGNED_RU} Вопрос {asked}.", "ru")
+        match = index.match(russian)
+        assert match is not None and match.cluster_id == 200
+        embedded.append(embedder.calls - before - 1)  # members embedded besides the article
+    assert embedded == [1, 1, 1, 0]
+    assert set(index.take_new_vectors()) == {10, 11, 12}
+
+
 def test_a_translation_much_longer_than_its_cluster_is_another_report(
     embedder: StoryEmbedder,
 ) -> None:
