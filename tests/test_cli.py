@@ -96,6 +96,28 @@ def test_group_puts_rewrites_together_and_skips_bad_lines(tmp_path: Path) -> Non
     assert assigned["a"] == assigned["b"] == assigned["e"] != assigned["c"]
 
 
+def test_group_gives_the_embedding_model_the_threads_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = []
+    monkeypatch.setattr(
+        "newscrawl.cli.load_embedder", lambda spec, threads: asked.append(threads) or None
+    )
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": "a", "text": STORY}) + "\n", encoding="utf-8")
+    assert run("group", str(path))[0] == 0
+    assert run("group", "--embed-threads", "2", str(path))[0] == 0
+    assert asked == [1, 2]  # the GROUPING_EMBED_THREADS setting, then the option
+
+
+@pytest.mark.parametrize("threads", ["0", "-1", "two"])
+def test_group_refuses_a_thread_count_below_one(threads: str, capsys) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        run("group", "--embed-threads", threads, "in.jsonl")
+    assert stopped.value.code == 2
+    assert "--embed-threads" in capsys.readouterr().err
+
+
 def test_clusters_lists_members_as_table_and_json(tmp_path: Path) -> None:
     url = database_url(str(tmp_path / "db.sqlite"))
     engine = open_database(url)
