@@ -344,6 +344,7 @@ def table(quick: bool, memory_pages: int | None = None) -> Table:
             "pages/CPU-s",
             "bare pages/CPU-s",
             "ratio (CPU)",
+            "paired ratio (CPU)",
             "pages/s wall",
             "bare pages/s wall",
             "ratio (wall)",
@@ -357,18 +358,26 @@ def table(quick: bool, memory_pages: int | None = None) -> Table:
             mid.cpu,
             reference.cpu,
             ratio(mid.cpu, reference.cpu),
+            _paired_ratio(rates[path], rates[BARE]),
             mid.wall,
             reference.wall,
             ratio(mid.wall, reference.wall),
         )
     result.notes += [
-        "reference: bare trafilatura.extract(with_metadata=True) over the same HTML, same run",
+        "reference: bare trafilatura.extract(with_metadata=True) over the same HTML, same run; "
+        "paired ratio: the median over the rounds of each round's ratio to the bare run just "
+        "before it (the machine's speed drifts between rounds)",
         "pages per CPU second, run by run: "
         + "; ".join(f"{path} {', '.join(f'{r.cpu:.1f}' for r in rates[path])}" for path in rates),
         *(_crawl_note(path, crawls[path]) for path in (PIPELINE, WITHOUT_EMBEDDINGS)),
         _memory_note(crawls["memory"]),
     ]
     return result
+
+
+def _paired_ratio(rates: Sequence[Rate], bare: Sequence[Rate]) -> str:
+    ratios = [ours.cpu / reference.cpu for ours, reference in zip(rates, bare, strict=True)]
+    return f"{statistics.median(ratios):.2f}×"
 
 
 def _crawl_note(path: str, figures: CrawlFigures) -> str:

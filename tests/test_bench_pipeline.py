@@ -1,7 +1,10 @@
-"""The pipeline benchmark's parts: its served site, its synthetic pages, its memory figure."""
+"""The pipeline benchmark's parts: its served site, its synthetic pages, its memory figure; and
+its quick size run whole (CI smoke: figures printed, not judged)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -43,3 +46,26 @@ def test_the_served_feed_lists_every_page_for_the_query(tmp_path: Path) -> None:
         with urllib.request.urlopen(leads[1].url, timeout=10) as response:
             assert response.read() == pages[1].body
     assert site.process is not None and site.process.poll() is not None  # stopped
+
+
+def test_quick_table_runs_every_path_and_the_memory_crawl(shared_data: Path) -> None:
+    """Run as ``python -m benchmarks.bench_pipeline --quick`` (Twisted's reactor runs once per
+    process)."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_pipeline", "--quick"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| ")]
+    assert [row.split("|")[1].strip() for row in rows[1:]] == [
+        "crawl → extract+metadata → fingerprint → group → store",
+        "the same without embeddings (GROUPING_EMBEDDER=none)",
+        "extract_article alone",
+    ]
+    assert "20 pages through the pipelines, 20 stored" in done.stdout
+    assert "memory over a 300-page crawl" in done.stdout
