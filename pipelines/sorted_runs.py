@@ -36,6 +36,17 @@ def _first_above(keys: np.ndarray, low: int, high: int, key: np.generic) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _first_above_near(keys: np.ndarray, low: int, high: int, key: np.generic) -> int:
+    """``_first_above``, galloping from ``low``: a range is short, so its end is near its start."""
+    if low >= high or keys[low] > key:
+        return low
+    bound = 1
+    while low + bound < high and keys[low + bound] <= key:
+        bound *= 2
+    return _first_above(keys, low + bound // 2 + 1, min(low + bound, high), key)
+
+
+@njit(cache=True, nogil=True)
 def find_ranges(
     keys: np.ndarray,
     values: np.ndarray,
@@ -58,7 +69,7 @@ def find_ranges(
         start, end = bounds[r], bounds[r + 1]
         for i in range(ranges):
             low = _first_at_least(keys, start, end, firsts[i])
-            high = _first_above(keys, low, end, lasts[i])
+            high = _first_above_near(keys, low, end, lasts[i])
             lows[r, i], highs[r, i] = low, high
             total += high - low
     positions = np.empty(total, dtype=np.intp)
