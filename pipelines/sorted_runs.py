@@ -12,23 +12,12 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def _first_at_least(keys: np.ndarray, low: int, high: int, key: np.generic) -> int:
-    """The first position in ``keys[low:high]`` (sorted) holding a key ≥ ``key``, or ``high``."""
+def _first_after(keys: np.ndarray, low: int, high: int, key: np.generic, equal: bool) -> int:
+    """The first position in ``keys[low:high]`` (sorted) holding a key above ``key`` — or equal
+    to it, when ``equal`` — or ``high``."""
     while low < high:
         middle = (low + high) >> 1
-        if keys[middle] < key:
-            low = middle + 1
-        else:
-            high = middle
-    return low
-
-
-@njit(cache=True, nogil=True)
-def _first_above(keys: np.ndarray, low: int, high: int, key: np.generic) -> int:
-    """The first position in ``keys[low:high]`` (sorted) holding a key > ``key``, or ``high``."""
-    while low < high:
-        middle = (low + high) >> 1
-        if keys[middle] <= key:
+        if keys[middle] < key or (not equal and keys[middle] == key):
             low = middle + 1
         else:
             high = middle
@@ -37,13 +26,14 @@ def _first_above(keys: np.ndarray, low: int, high: int, key: np.generic) -> int:
 
 @njit(cache=True, nogil=True)
 def _first_above_near(keys: np.ndarray, low: int, high: int, key: np.generic) -> int:
-    """``_first_above``, galloping from ``low``: a range is short, so its end is near its start."""
+    """The first position in ``keys[low:high]`` holding a key above ``key``, or ``high``,
+    galloping from ``low``: a range is short, so its end is near its start."""
     if low >= high or keys[low] > key:
         return low
     bound = 1
     while low + bound < high and keys[low + bound] <= key:
         bound *= 2
-    return _first_above(keys, low + bound // 2 + 1, min(low + bound, high), key)
+    return _first_after(keys, low + bound // 2 + 1, min(low + bound, high), key, False)
 
 
 @njit(cache=True, nogil=True)
@@ -68,7 +58,7 @@ def find_ranges(
     for r in range(runs):
         start, end = bounds[r], bounds[r + 1]
         for i in range(ranges):
-            low = _first_at_least(keys, start, end, firsts[i])
+            low = _first_after(keys, start, end, firsts[i], True)
             high = _first_above_near(keys, low, end, lasts[i])
             lows[r, i], highs[r, i] = low, high
             total += high - low
