@@ -65,7 +65,7 @@ class SortedMultimap:
 
     The pairs lie in two columns (keys, values) as sorted runs one after another, the oldest and
     largest first. New pairs are merged into the last run, kept small (``_BUFFER`` pairs); a
-    full last run is closed and merged into the one before it while that one is less than
+    full last run is closed and merged into the one before it while that one is at most
     ``_FANOUT`` times larger, so there are O(log n) runs and each pair is copied O(log n) times.
     Adding and looking up are compiled (``pipelines.sorted_runs``): a lookup is a binary search
     per run and key. Pairs come back in insertion order for each key.

@@ -75,7 +75,7 @@ def find_ranges(
 
 
 @njit(cache=True, nogil=True)
-def merge_in(
+def _merge_in(
     keys: np.ndarray,
     values: np.ndarray,
     run_start: int,
@@ -99,7 +99,7 @@ def merge_in(
 
 
 @njit(cache=True, nogil=True)
-def merge_runs(keys: np.ndarray, values: np.ndarray, start: int, middle: int, end: int) -> None:
+def _merge_runs(keys: np.ndarray, values: np.ndarray, start: int, middle: int, end: int) -> None:
     """Merge the sorted runs ``start:middle`` and ``middle:end`` of the columns in place, the
     first run's pairs first among equal keys."""
     older_keys, older_values = keys[start:middle].copy(), values[start:middle].copy()
@@ -140,7 +140,7 @@ def add_pairs(
         last = runs[0] - 1
         take = min(len(new_keys) - placed, open_size - (bounds[last + 1] - bounds[last]))
         end = bounds[last + 1] + take
-        merge_in(
+        _merge_in(
             keys[:end],
             values[:end],
             bounds[last],
@@ -152,7 +152,7 @@ def add_pairs(
         if end - bounds[last] < open_size:
             continue
         while last > 0 and bounds[last] - bounds[last - 1] <= fanout * (end - bounds[last]):
-            merge_runs(keys, values, bounds[last - 1], bounds[last], end)
+            _merge_runs(keys, values, bounds[last - 1], bounds[last], end)
             bounds[last] = end
             last -= 1
         bounds[last + 2] = end  # a new, empty, open run
