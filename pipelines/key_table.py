@@ -92,6 +92,31 @@ def _minhash_columns(
     return values
 
 
+@njit(cache=True, nogil=True)
+def _new_slots(
+    digests: np.ndarray, slots: np.ndarray, first_slot: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``slots`` with each never-counted key (``-1``) given a new slot from ``first_slot`` on, in
+    ascending order of its digest (one slot per distinct digest); and those distinct digests."""
+    slots = slots.copy()
+    unseen = np.flatnonzero(slots < 0)
+    order = unseen[np.argsort(digests[unseen], kind="mergesort")]
+    distinct = np.empty(len(order), dtype=np.uint64)
+    count = 0
+    for place in order:
+        if count == 0 or digests[place] != distinct[count - 1]:
+            distinct[count] = digests[place]
+            count += 1
+        slots[place] = first_slot + count - 1
+    return slots, distinct[:count]
+
+
+@njit(cache=True, nogil=True)
+def _increment(counts: np.ndarray, slots: np.ndarray) -> None:
+    for slot in slots:
+        counts[slot] += 1
+
+
 class KeyTable:
     """Every signature key seen: its slot, its premixed hash and how many articles hold it."""
 
@@ -122,16 +147,12 @@ class KeyTable:
     def count(self, digests: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """Count one more article holding each key (its ``slots``, as ``slots`` returned them);
         returns the slots, new keys' included."""
-        slots = slots.copy()
-        new = np.flatnonzero(slots < 0)
-        if len(new):
-            unique, first = np.unique(digests[new], return_inverse=True)
-            added = np.arange(len(self._counts), len(self._counts) + len(unique))
-            self._premixed.extend(_premixed(unique))
-            self._counts.extend(np.zeros(len(unique), dtype=np.uint32))
-            self._slots.add(unique, added)
-            slots[new] = added[first]
-        np.add.at(self._counts.values, slots, 1)
+        slots, unseen = _new_slots(digests, slots, len(self._counts))
+        if len(unseen):
+            self._premixed.extend(_premixed(unseen))
+            self._counts.extend(np.zeros(len(unseen), dtype=np.uint32))
+            self._slots.add(unseen, np.arange(len(self._counts) - len(unseen), len(self._counts)))
+        _increment(self._counts.values, slots)
         return slots
 
     def minhash(self, digests: np.ndarray) -> np.ndarray:

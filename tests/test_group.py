@@ -216,6 +216,19 @@ def test_stored_signature_minhash_is_datasketchs() -> None:
     assert table.counts(table.slots(key_digests(["y2024", "k3", "never"]))).tolist() == [40, 1, 0]
 
 
+def test_key_table_gives_new_keys_slots_in_digest_order_once_each() -> None:
+    from pipelines.key_table import KeyTable
+
+    table = KeyTable(FingerprintConfig())
+    first = table.count(np.array([30, 10], dtype=np.uint64), np.array([-1, -1]))
+    assert first.tolist() == [1, 0]  # new slots by ascending digest
+    digests = np.array([20, 10, 20, 40], dtype=np.uint64)  # 20 twice: one slot, counted twice
+    slots = table.count(digests, table.slots(digests))
+    assert slots.tolist() == [2, 0, 2, 3]
+    counts = table.counts(table.slots(np.array([10, 20, 30, 40], dtype=np.uint64)))
+    assert counts.tolist() == [2, 2, 1, 1]
+
+
 def test_the_index_keeps_no_python_object_per_article() -> None:
     """Rows live in numpy columns: adding articles leaves the collector nothing more to walk."""
     index = GroupingIndex(CONFIG)
