@@ -7,7 +7,8 @@
   Fingerprinting (``make_document``) and grouping (``match`` + ``add``) are timed apart; the
   reference is datasketch's ``MinHashLSH`` asked and fed the same MinHashes, deciding nothing.
 - Cross-language: NTREX-128 dev (real translations, ``../shared/data``), 1k articles in a
-  shuffled order, embeddings included (the configured backend, one thread); then the same
+  shuffled order, embeddings included (the configured backend, one thread unless
+  ``--embed-threads`` says otherwise); then the same
   articles against an index already holding synthetic articles up to 10k.
 
 CPU seconds of this process (``time.process_time``) on one core, median of the runs; with

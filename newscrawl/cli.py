@@ -295,8 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive_int,
         metavar="N",
         help="threads of the embedding model (default GROUPING_EMBED_THREADS, 1); a batch job "
-        "alone on the machine can give it every core: 1,000 NTREX texts take about 46 s on one, "
-        "33 s on two",
+        "alone on the machine can give it every core",
     )
     group.set_defaults(run=cmd_group)
 

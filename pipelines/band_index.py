@@ -122,7 +122,7 @@ class BandIndex:
         if self._key_dtype not in (np.dtype(np.uint16), np.dtype(np.uint32)):
             raise ValueError(f"{self._key_dtype} keys: uint16 or uint32")
         # an entry's top 32 bits are the multimap's key, the rest (as many as a key has) its value
-        self._value_bits = np.uint64(8 * self._key_dtype.itemsize)
+        self._key_bits = 8 * self._key_dtype.itemsize
         self._entries = SortedMultimap(np.uint32, self._key_dtype)
 
     def __len__(self) -> int:
@@ -133,7 +133,7 @@ class BandIndex:
         if not 0 <= row <= _ROW_MASK:
             raise ValueError(f"row {row} is out of range")
         entries = self._prefixes(hashvalues) | np.uint64(row)
-        self._entries.add(entries >> self._value_bits, entries)  # the value: the low bits
+        self._entries.add(entries >> self._key_bits, entries)  # the value: the low bits
 
     def query(self, hashvalues: np.ndarray, stored: StoredValues) -> np.ndarray:
         """The rows sharing at least one whole band with ``hashvalues``, ascending.
@@ -141,11 +141,11 @@ class BandIndex:
         ``stored(rows, columns)`` returns, for each row, its signature's values in the
         permutations of that line of ``columns``: key matches are confirmed against them.
         """
-        firsts = (self._prefixes(hashvalues) >> self._value_bits).astype(np.uint32)
+        firsts = (self._prefixes(hashvalues) >> self._key_bits).astype(np.uint32)
         # 16-bit keys: the entries of one key and band; 32-bit: of one key
-        span = np.uint32((1 << max(_ROW_BITS - int(self._value_bits), 0)) - 1)
+        span = np.uint32((1 << max(_ROW_BITS - self._key_bits, 0)) - 1)
         found = self._entries.lookup_ranges(firsts, firsts | span)
-        bands, rows = _same_band_rows(*found, int(self._value_bits))
+        bands, rows = _same_band_rows(*found, self._key_bits)
         if not len(rows):
             return rows
         columns = bands[:, None] * self.width + np.arange(self.width)
@@ -155,4 +155,4 @@ class BandIndex:
     def _prefixes(self, hashvalues: np.ndarray) -> np.ndarray:
         """The entries of a signature's bands without the row (its key and band number, uint64)."""
         values = np.ascontiguousarray(hashvalues)
-        return _band_prefixes(values, self.bands, self.width, 8 * self._key_dtype.itemsize)
+        return _band_prefixes(values, self.bands, self.width, self._key_bits)

@@ -102,10 +102,7 @@ class SortedMultimap:
     def lookup(self, keys: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
         """Every stored pair whose key is among ``keys``: the position in ``keys`` it matched and
         its value (a key's values in insertion order)."""
-        keys = np.asarray(keys, dtype=self._dtype).ravel()
-        positions, _, values = find_ranges(
-            self._keys.values, self._values.values, self._bounds, self._runs[0], keys, keys
-        )
+        positions, _, values = self.lookup_ranges(keys, keys)
         return positions, values
 
     def lookup_ranges(

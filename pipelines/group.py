@@ -12,8 +12,8 @@ The rule, for a new article (see docs/grouping.md for why):
    a member whose signature similarity reaches ``signature_neighbour_threshold``; for a
    signature too thin to find any, every cluster sharing one of its keys. The article and one
    more member of each such cluster (up to ``embedded_members``) are embedded, each at most
-   once, and the
-   clusters whose language-centred embedding centroid is nearest join the candidates. Each is
+   once, and the clusters whose language-centred embedding centroid is nearest join the
+   candidates. Each is
    scored by its average embedding similarity plus ``signature_weight`` × its average signature
    Jaccard (average link over members). A cluster is ruled out when it holds an article in the
    new one's language and script that shares almost no wording with it (Jaccard <
@@ -333,10 +333,10 @@ class GroupingIndex:
 
     def _embed_with_members(self, doc: Document, clusters: Iterable[int]) -> None:
         """Embed the document (unless it has its vector) and one more member of each cluster
-        (``_members_to_embed``), all in one call to the model."""
+        (``_member_to_embed``), all in one call to the model."""
         if self.embedder is None:
             return
-        chosen = [(c, row, text) for c in clusters for row, text in self._members_to_embed(c)]
+        chosen = [(c, *member) for c in clusters if (member := self._member_to_embed(c))]
         texts = [text for _, _, text in chosen]
         if doc.vector is None:
             texts.append(doc.embedding_text)
@@ -355,25 +355,22 @@ class GroupingIndex:
         if doc.vector is None:
             doc.vector = vectors[-1]
 
-    def _members_to_embed(self, cluster_id: int) -> list[tuple[int, str]]:
+    def _member_to_embed(self, cluster_id: int) -> tuple[int, str] | None:
         """The member of the cluster (its row, and the text to embed) to embed next, if the
         cluster has fewer than ``embedded_members`` embedded: one per candidacy, so that a
         cluster met once (often by chance, sharing a number) costs one embedding, and one met
         again and again soon has its full centroid."""
         if self.text_source is None:
-            return []
+            return None
         members = self._members(cluster_id)
         without = members[self._vector_rows.values[members] < 0]
-        embedded = len(members) - len(without)
-        missing = min(self.config.embedded_members - embedded, 1)
-        chosen: list[tuple[int, str]] = []
+        if len(members) - len(without) >= self.config.embedded_members:
+            return None
         for row in without.tolist():
-            if len(chosen) >= missing:
-                break
             text = self.text_source(int(self._ids.values[row]))
             if text:
-                chosen.append((row, text))
-        return chosen
+                return row, text
+        return None
 
     def take_new_vectors(self) -> dict[int, np.ndarray]:
         """Raw vectors computed for indexed articles since the last call (for the caller to

@@ -17,7 +17,7 @@ from numba import njit
 
 from pipelines.columns import Column, SortedMultimap
 from pipelines.fingerprint import FingerprintConfig
-from pipelines.row_keys import RowKeys
+from pipelines.row_keys import RowKeys, row_start
 
 _LOW_32 = np.uint64(0xFFFFFFFF)
 
@@ -82,7 +82,7 @@ def _minhash_columns(
     values = np.full(columns.shape, 0xFFFFFFFF, dtype=np.uint32)
     for i in range(len(rows)):
         row = rows[i]
-        for place in range((ends[row - 1] if row > 0 else 0), ends[row]):
+        for place in range(row_start(ends, row), ends[row]):
             hashed = np.uint64(premixed[slots[place]])
             for c in range(columns.shape[1]):
                 p = columns[i, c]

@@ -16,9 +16,6 @@ class RowKeys:
         self._ends = Column(np.int64)
         self._slots = Column(np.uint32)
 
-    def __len__(self) -> int:
-        return len(self._ends)
-
     def append(self, slots: np.ndarray) -> None:
         """Store the next row's key slots (distinct)."""
         self._slots.extend(np.sort(slots))
@@ -45,11 +42,16 @@ class RowKeys:
 
 
 @njit(cache=True, nogil=True)
+def row_start(ends: np.ndarray, row: int) -> int:
+    """Where row ``row``'s slots start (``ends``: ``RowKeys.ends``)."""
+    return ends[row - 1] if row > 0 else 0
+
+
+@njit(cache=True, nogil=True)
 def _lengths(ends: np.ndarray, rows: np.ndarray) -> np.ndarray:
     lengths = np.empty(len(rows), dtype=np.int64)
     for i in range(len(rows)):
-        row = rows[i]
-        lengths[i] = ends[row] - (ends[row - 1] if row > 0 else 0)
+        lengths[i] = ends[rows[i]] - row_start(ends, rows[i])
     return lengths
 
 
@@ -58,7 +60,7 @@ def _shared(ends: np.ndarray, slots: np.ndarray, rows: np.ndarray, known: np.nda
     shared = np.zeros(len(rows), dtype=np.int64)
     for i in range(len(rows)):
         row = rows[i]
-        place, end, other = (ends[row - 1] if row > 0 else 0), ends[row], 0
+        place, end, other = row_start(ends, row), ends[row], 0
         while place < end and other < len(known):  # both ascending: one merge pass
             slot = np.int64(slots[place])
             if slot < known[other]:

@@ -1,5 +1,6 @@
-"""Compiled searches of ``SortedMultimap``'s sorted runs: one call per lookup instead of dozens of
-small numpy operations (each costs about a microsecond of overhead, more than the search).
+"""Compiled searches and merges of ``SortedMultimap``'s sorted runs: one call per lookup or add
+instead of dozens of small numpy operations (each costs about a microsecond of overhead, more
+than the work).
 
 Compiled by numba on first use and cached on disk beside this file (or in the user's cache
 directory when it is read-only).
