@@ -8,11 +8,13 @@ The rule, for a new article (see docs/grouping.md for why):
 3. otherwise candidate clusters come from the language-neutral signature index (numbers, dates,
    name skeletons). An average signature Jaccard of ``signature_only_threshold`` with a cluster's
    members is enough on its own. Else the article is embedded only for clusters it could join
-   (ones not ruled out as below): the signature candidates or, when none is left, clusters with
-   a member whose signature similarity reaches ``signature_neighbour_threshold``; for a
-   signature too thin to find any, every cluster sharing one of its keys. The article and one
-   more member of each such cluster (up to ``embedded_members``) are embedded, each at most
-   once, and the clusters whose language-centred embedding centroid is nearest join the
+   (ones not ruled out as below) that hold an article in another language or script (the
+   embedding judges translations; a rewrite in the article's own language is found by its
+   words or its signature): the signature candidates or, when none is left, clusters with a
+   member whose signature similarity reaches ``signature_neighbour_threshold``; for a signature
+   too thin to find any, every cluster sharing one of its keys. The article and one more member
+   of each such cluster (up to ``embedded_members``) are embedded, each at most once, and the
+   clusters in another language whose language-centred embedding centroid is nearest join the
    candidates. Each is
    scored by its average embedding similarity plus ``signature_weight`` × its average signature
    Jaccard (average link over members). A cluster is ruled out when it holds an article in the
@@ -532,17 +534,30 @@ class GroupingIndex:
         embedded even with no candidate, for the nearest centroids to find."""
         config = self.config
         if len(keys) >= config.signature_min_keys:
-            candidates = self._viable(doc, signature_clusters)
+            candidates = self._across_languages(doc, self._viable(doc, signature_clusters))
             if not candidates:
                 neighbours = self._signature_neighbours(keys) - signature_clusters
-                candidates = self._viable(doc, neighbours)
+                candidates = self._across_languages(doc, self._viable(doc, neighbours))
             return self._strongest(keys, candidates, config.candidate_clusters) or None
         sharing = signature_clusters | self._clusters_sharing(keys)
-        candidates = self._viable(doc, sharing)
+        candidates = self._across_languages(doc, self._viable(doc, sharing))
         language = _base(doc.language)
         if not candidates and all(other == language for other in self._base_languages):
             return None
         return self._strongest(keys, candidates, config.candidate_clusters)
+
+    def _across_languages(self, doc: Document, clusters: set[int]) -> set[int]:
+        """The clusters holding an article in another language or script than ``doc``'s: the
+        only ones the embedding judges (a rewrite in the article's own language is found by its
+        words or its signature)."""
+        if not clusters:
+            return clusters
+        ids = np.array(sorted(clusters), dtype=np.int64)
+        rows, lengths = self._cluster_rows(ids)
+        other = self._languages.values[rows] != self._language_codes.get(doc.language, -1)
+        foreign = np.zeros(len(ids), dtype=bool)
+        foreign[np.repeat(np.arange(len(ids)), lengths)[other]] = True
+        return set(ids[foreign].tolist())
 
     def _strongest(self, keys: frozenset[str], clusters: set[int], limit: int) -> set[int]:
         """The ``limit`` clusters whose members share most of the signature ``keys`` (on
@@ -605,7 +620,8 @@ class GroupingIndex:
         self._embed_with_members(doc, sorted(candidates))
         assert doc.vector is not None
         centred = self._centred(doc.vector, doc.language)
-        return self._best(doc, keys, centred, candidates | self._nearest_clusters(centred))
+        nearest = self._across_languages(doc, self._nearest_clusters(centred))
+        return self._best(doc, keys, centred, candidates | nearest)
 
     def _best(
         self, doc: Document, keys: frozenset[str], centred: np.ndarray | None, clusters: set[int]

@@ -248,6 +248,31 @@ def test_in_one_language_another_outlets_report_is_not_embedded(embedder: StoryE
     assert embedder.calls == 0  # still no cluster it could join
 
 
+LOOSE_EN = (
+    "storytroops Speaking to reporters on 28 April 2025, Kim Yen Un said that between 11,000 and "
+    "50,000 soldiers from Pyongyang had fought near Kursk and that Putin had thanked their leader."
+)
+
+
+def test_the_embedding_judges_only_clusters_in_another_language(embedder: StoryEmbedder) -> None:
+    """A loose rewrite of a cluster all in its own language is judged by its words and its
+    signature, unembedded; once the cluster holds a translation, the embedding judges it."""
+    texts = {10: f"storytroops {SIGNED_EN}", 11: f"storytroops {SIGNED_RU}"}
+    index = learnt_languages(SIGNATURE_NEVER_DECIDES, embedder, texts)
+    index.add(10, 200, doc(texts[10], "en"))
+    rewrite = doc(LOOSE_EN, "en")
+    similarity = index.similarity(rewrite, 10)
+    assert CONFIG.same_language_veto <= similarity < CONFIG.match_threshold  # not ruled out
+    before = embedder.calls
+    assert index.match(rewrite) is None
+    assert embedder.calls == before and rewrite.vector is None
+
+    index.add(11, 200, doc(texts[11], "ru"))
+    match = index.match(rewrite)
+    assert match is not None and match.cluster_id == 200
+    assert match.kind is MatchKind.NEAR_DUPLICATE and rewrite.vector is not None
+
+
 def test_a_translation_the_signature_lsh_misses_is_embedded_for_as_a_neighbour(
     embedder: StoryEmbedder,
 ) -> None:
