@@ -34,7 +34,7 @@ from datasketch import MinHashLSH
 
 from benchmarks.report import Table, one_core, ratio
 from newscrawl.config import grouping_config, project_settings
-from pipelines.embed import Embedder, load_embedder
+from pipelines.embed import Embedder, embedder_label, load_embedder
 from pipelines.group import Document, GroupingConfig, GroupingIndex, group_in_order, make_document
 
 NTREX = Path(__file__).resolve().parents[2] / "shared/data/clustering/ntrex/dev.jsonl"
@@ -246,7 +246,7 @@ def table(quick: bool = False, embed_threads: int = 1) -> Table:
         )
     where = "one core" if embed_threads == 1 else f"the model on {embed_threads} threads, unpinned"
     result.notes.append(
-        f"embedder {embedder.name if embedder else 'none'}; same-language rows: CPU time of one "
+        f"embedder {embedder_label(embedder)}; same-language rows: CPU time of one "
         f"process on one core, median of {runs} run(s); cross-language rows: one run, {where}; "
         "art/s is articles per CPU second"
     )

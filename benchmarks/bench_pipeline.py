@@ -43,6 +43,7 @@ from typing import Any
 from benchmarks.eval_extraction import DEFAULT_DATA, load_pages
 from benchmarks.report import Table, one_core, ratio
 from benchmarks.static_site import ServedFolder, SitePage, write_site
+from pipelines.embed import embedder_label
 
 QUERY = "Bench"
 RUNS = 3
@@ -69,6 +70,7 @@ class CrawlFigures:
     cpu_seconds: float = 0.0
     wall_seconds: float = 0.0
     embedding_calls: int = 0
+    embedder: str = "none"  # the backend, as ``embedder_label`` names it
     stats: dict[str, Any] = field(default_factory=dict)
     rss: list[tuple[int, int]] = field(default_factory=list)  # (pages, bytes)
     most_waiting: int = 0  # articles waiting for the store at once, at most (at the samples)
@@ -209,6 +211,7 @@ class _Meter:
             index = getattr(getattr(pipeline, "store", None), "index", None)
             if index is not None:
                 self.figures.embedding_calls += index.embedding_calls
+                self.figures.embedder = embedder_label(index.embedder)
         self.figures.stats = dict(self.crawler.stats.get_stats())
 
 
@@ -387,7 +390,7 @@ def _crawl_note(path: str, figures: CrawlFigures) -> str:
         f"{stats.get('newscrawl/stored/new', 0)} stored in "
         f"{stats.get('newscrawl/clusters/new', 0)} clusters, "
         f"{figures.pages - stats.get('item_scraped_count', 0)} dropped; "
-        f"{figures.embedding_calls} embedding calls"
+        f"{figures.embedding_calls} embedding calls (embedder {figures.embedder})"
     )
 
 

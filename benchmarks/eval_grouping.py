@@ -23,7 +23,7 @@ import numpy as np
 
 from benchmarks.grouping_metrics import GroupingScores, score
 from newscrawl.config import grouping_config, project_settings
-from pipelines.embed import Embedder, load_embedder
+from pipelines.embed import Embedder, embedder_label, load_embedder
 from pipelines.group import Document, GroupingConfig, GroupingIndex, group_in_order, make_document
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared/data/clustering/ntrex/dev.jsonl"
@@ -39,6 +39,7 @@ class ReusedEmbeddings:
 
     def __init__(self, embedder: Embedder) -> None:
         self.name = embedder.name
+        self.build = getattr(embedder, "build", None)
         self._embedder = embedder
         self._vectors: dict[str, np.ndarray] = {}
 
@@ -109,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     total = prepare + seconds
     print(
         f"NTREX dev: {len(rows)} articles, order {args.order} (seed {args.seed}), "
-        f"embedder {embedder.name if embedder else 'none'}"
+        f"embedder {embedder_label(embedder)}"
     )
     print(line(scores))
     print(
