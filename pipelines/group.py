@@ -534,22 +534,23 @@ class GroupingIndex:
         embedded even with no candidate, for the nearest centroids to find."""
         config = self.config
         if len(keys) >= config.signature_min_keys:
-            candidates = self._across_languages(doc, self._viable(doc, signature_clusters))
+            candidates = self._embeddable(doc, signature_clusters)
             if not candidates:
                 neighbours = self._signature_neighbours(keys) - signature_clusters
-                candidates = self._across_languages(doc, self._viable(doc, neighbours))
+                candidates = self._embeddable(doc, neighbours)
             return self._strongest(keys, candidates, config.candidate_clusters) or None
         sharing = signature_clusters | self._clusters_sharing(keys)
-        candidates = self._across_languages(doc, self._viable(doc, sharing))
+        candidates = self._embeddable(doc, sharing)
         language = _base(doc.language)
         if not candidates and all(other == language for other in self._base_languages):
             return None
         return self._strongest(keys, candidates, config.candidate_clusters)
 
-    def _across_languages(self, doc: Document, clusters: set[int]) -> set[int]:
-        """The clusters holding an article in another language or script than ``doc``'s: the
-        only ones the embedding judges (a rewrite in the article's own language is found by its
-        words or its signature)."""
+    def _embeddable(self, doc: Document, clusters: set[int]) -> set[int]:
+        """The clusters the embedding may judge for ``doc``: not ruled out (``_viable``) and
+        holding an article in another language or script (a rewrite in the article's own
+        language is found by its words or its signature)."""
+        clusters = self._viable(doc, clusters)
         if not clusters:
             return clusters
         ids = np.array(sorted(clusters), dtype=np.int64)
@@ -620,7 +621,7 @@ class GroupingIndex:
         self._embed_with_members(doc, sorted(candidates))
         assert doc.vector is not None
         centred = self._centred(doc.vector, doc.language)
-        nearest = self._across_languages(doc, self._nearest_clusters(centred))
+        nearest = self._embeddable(doc, self._nearest_clusters(centred))
         return self._best(doc, keys, centred, candidates | nearest)
 
     def _best(
