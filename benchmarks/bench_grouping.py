@@ -33,6 +33,7 @@ from pathlib import Path
 from datasketch import MinHashLSH
 
 from benchmarks.report import Table, one_core, ratio
+from newscrawl.arguments import positive_int
 from newscrawl.config import grouping_config, project_settings
 from pipelines.embed import Embedder, embedder_label, load_embedder
 from pipelines.group import Document, GroupingConfig, GroupingIndex, group_in_order, make_document
@@ -262,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke size (seconds)")
     parser.add_argument(
         "--embed-threads",
-        type=int,
+        type=positive_int,
         default=1,
         help="threads of the embedding model for the cross-language rows (unpinned when > 1)",
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta
@@ -60,6 +61,17 @@ def parse_positive_int(name: str, value: str | int | None, default: int) -> int:
         raise ArgumentError(f"{name}={value!r} is not a whole number") from None
     if number < 1:
         raise ArgumentError(f"{name}={value!r} must be at least 1")
+    return number
+
+
+def positive_int(text: str) -> int:
+    """``parse_positive_int`` as an ``argparse`` type: a whole number of at least 1."""
+    try:
+        number = parse_positive_int("N", text, 0)  # 0: nothing given
+    except ArgumentError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    if not number:
+        raise argparse.ArgumentTypeError(f"N={text!r} is not a whole number")
     return number
 
 

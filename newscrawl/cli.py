@@ -21,7 +21,7 @@ from scrapy.crawler import CrawlerProcess
 from w3lib.encoding import html_to_unicode
 
 from newscrawl.analysts import add_commands as add_analyst_commands
-from newscrawl.arguments import ArgumentError
+from newscrawl.arguments import ArgumentError, positive_int
 from newscrawl.config import extract_config, grouping_config, project_settings
 from newscrawl.schedule import add_parser as add_schedule_command
 from newscrawl.sources import sources_toml
@@ -181,14 +181,6 @@ def group_records(path: Path) -> Iterator[tuple[str, Document]]:
                 continue
             language = record.get("lang") or detect_language(text)
             yield doc_id, make_document(text, record.get("title"), language, config)
-
-
-def positive_int(text: str) -> int:
-    """An argument that must be a whole number of at least 1."""
-    value = int(text)  # argparse reports a ValueError as an invalid value
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} is not a whole number of at least 1")
-    return value
 
 
 def cmd_group(args: argparse.Namespace, out: TextIO) -> int:

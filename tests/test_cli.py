@@ -110,7 +110,7 @@ def test_group_gives_the_embedding_model_the_threads_asked_for(
     assert asked == [1, 2]  # the GROUPING_EMBED_THREADS setting, then the option
 
 
-@pytest.mark.parametrize("threads", ["0", "-1", "two"])
+@pytest.mark.parametrize("threads", ["0", "-1", "two", ""])
 def test_group_refuses_a_thread_count_below_one(threads: str, capsys) -> None:
     with pytest.raises(SystemExit) as stopped:
         run("group", "--embed-threads", threads, "in.jsonl")
