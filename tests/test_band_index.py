@@ -119,8 +119,8 @@ def test_the_index_adds_no_objects_for_the_collector() -> None:
 
 
 def test_multimap_ranges_return_exactly_the_pairs_in_them() -> None:
-    """Range lookups over runs and the buffer, uint16 values, and a range that ends at the
-    largest key."""
+    """Range lookups over closed runs and the open last run, uint16 values, and a range that ends
+    at the largest key."""
     rng = np.random.default_rng(6)
     keys = rng.integers(0, 2**32, size=20_000, dtype=np.uint64).astype(np.uint32)
     keys[:50] = np.arange(2**32 - 50, 2**32, dtype=np.uint64)  # the top of the key range
@@ -128,7 +128,7 @@ def test_multimap_ranges_return_exactly_the_pairs_in_them() -> None:
     values = np.arange(len(keys), dtype=np.uint16)
     multimap = SortedMultimap(np.uint32, np.uint16)
     multimap.add(keys[:19_990], values[:19_990])
-    multimap.add(keys[19_990:], values[19_990:])  # the last ten stay in the buffer
+    multimap.add(keys[19_990:], values[19_990:])  # the last ten stay in the open run
     span = 2**20
     starts = np.array([2**32 - span, keys[7], 0, keys[-1] - 3, 123], dtype=np.uint32)
     lasts = starts + np.uint32(span - 1)
