@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, DTypeLike
 
 from pipelines.sorted_runs import add_pairs, find_ranges
 
-_BUFFER = 256  # pairs in the last run before it is closed
+_OPEN_RUN = 256  # pairs in the last run before it is closed
 _FANOUT = 4  # a run is merged into the one before it unless that one is this many times larger
 _MAX_RUNS = 64  # more than the runs of 2^64 pairs
 
@@ -64,7 +64,7 @@ class SortedMultimap:
     """Integer keys to unsigned integer values (uint32 unless told), many values per key, LSM-style.
 
     The pairs lie in two columns (keys, values) as sorted runs one after another, the oldest and
-    largest first. New pairs are merged into the last run, kept small (``_BUFFER`` pairs); a
+    largest first. New pairs are merged into the last run, kept small (``_OPEN_RUN`` pairs); a
     full last run is closed and merged into the one before it while that one is at most
     ``_FANOUT`` times larger, so there are O(log n) runs and each pair is copied O(log n) times.
     Adding and looking up are compiled (``pipelines.sorted_runs``): a lookup is a binary search
@@ -95,7 +95,7 @@ class SortedMultimap:
             self._runs,
             keys,
             values,
-            _BUFFER,
+            _OPEN_RUN,
             _FANOUT,
         )
 
